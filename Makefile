@@ -1,0 +1,35 @@
+# The two commands of the README, on a fresh clone:
+#   make demo   the main job on the built-in synthetic benchmark
+#   make test   the whole test suite (unit tests and notebooks in quick mode)
+# Each creates or reuses the virtual environment in .venv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# torch is installed first and pinned: on these machines these versions come from local disk.
+TORCH_PACKAGES ?= torch==2.14.1 torchvision==0.29.1
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lab lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH_PACKAGES)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m gcseg demo --workdir runs/demo
+
+test: $(STAMP)
+	MPLBACKEND=Agg GCSEG_QUICK=1 $(PY) -m pytest
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check gcseg tests
+
+clean:
+	rm -rf runs .pytest_cache

@@ -1,0 +1,55 @@
+"""Trivial reference methods, scored with the same evaluator as GCSeg.
+
+They answer "how hard is this benchmark?": any learned method must beat them.
+
+- ``copy-first``: the first-frame annotation copied to every frame (the object never moves).
+- ``empty``: no object anywhere after frame 0 (a floor for J and F).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from gcseg.data.davis import DavisDataset, Sequence, write_sequence_results
+
+__all__ = ["BASELINES", "run_baseline"]
+
+
+def _copy_first(sequence: Sequence) -> list[np.ndarray]:
+    first = sequence.first_mask
+    return [first] * len(sequence)
+
+
+def _empty(sequence: Sequence) -> list[np.ndarray]:
+    first = sequence.first_mask
+    return [first] + [np.zeros_like(first)] * (len(sequence) - 1)
+
+
+BASELINES: dict[str, Callable[[Sequence], list[np.ndarray]]] = {
+    "copy-first": _copy_first,
+    "empty": _empty,
+}
+
+
+def run_baseline(
+    method: str,
+    dataset: DavisDataset,
+    results_dir: str | os.PathLike,
+    progress: bool = True,
+) -> Path:
+    """Write the masks of baseline ``method`` for every sequence of ``dataset``.
+
+    The results folder has the official layout ``<results_dir>/<seq>/<frame>.png``.
+    """
+    if method not in BASELINES:
+        raise ValueError(f"unknown baseline {method!r}; choose from {sorted(BASELINES)}")
+    predict = BASELINES[method]
+    results_dir = Path(results_dir)
+    for sequence in tqdm(dataset, desc=f"baseline {method}", disable=not progress):
+        write_sequence_results(results_dir, sequence.name, predict(sequence), sequence.frame_names)
+    return results_dir

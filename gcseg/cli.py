@@ -1,0 +1,189 @@
+"""The command line: ``python -m gcseg <command> ...``.
+
+Every job a notebook does has a command here, so the same work runs on a server::
+
+    python -m gcseg make-synthetic --out data/synthetic
+    python -m gcseg baseline --davis data/synthetic --out runs/copy-first
+    python -m gcseg evaluate --davis data/synthetic --results runs/copy-first
+    python -m gcseg demo
+    python -m gcseg describe --preset tiny
+
+Each command is a small function taking the parsed arguments; the work itself lives in the
+library modules, imported when the command runs so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"size must look like 240x432 (HxW), got {text!r}"
+        ) from None
+    if height < 32 or width < 32:
+        raise argparse.ArgumentTypeError(f"size {text!r} is too small (at least 32x32)")
+    return height, width
+
+
+def _parse_frames(text: str) -> int | tuple[int, int]:
+    try:
+        if "-" in text:
+            low, high = (int(part) for part in text.split("-"))
+            if not 2 <= low <= high:
+                raise ValueError
+            return low, high
+        count = int(text)
+        if count < 2:
+            raise ValueError
+        return count
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"frames must be a count >= 2 or a range like 24-40, got {text!r}"
+        ) from None
+
+
+def _add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--davis", required=True, type=Path, help="DAVIS-layout dataset root")
+    parser.add_argument("--set", dest="split", default="val", help="split (default: val)")
+    parser.add_argument("--year", default="2017", choices=["2016", "2017"])
+    parser.add_argument("--resolution", default="480p", help="resolution folder (default 480p)")
+
+
+def _cmd_make_synthetic(args: argparse.Namespace) -> int:
+    from gcseg.data.synthetic import make_synthetic
+
+    out = make_synthetic(
+        args.out,
+        seed=args.seed,
+        n_train=args.train,
+        n_val=args.val,
+        frames=args.frames,
+        size=args.size,
+        overwrite=args.overwrite,
+    )
+    print(f"synthetic benchmark written to {out}")
+    return 0
+
+
+def _cmd_baseline(args: argparse.Namespace) -> int:
+    from gcseg.baselines import run_baseline
+    from gcseg.data.davis import DavisDataset
+
+    dataset = DavisDataset(args.davis, year=args.year, split=args.split, resolution=args.resolution)
+    out = run_baseline(args.method, dataset, args.out)
+    print(f"{args.method} results for {len(dataset)} sequences written to {out}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from gcseg.evaluation import evaluate
+
+    result = evaluate(
+        args.davis,
+        args.results,
+        split=args.split,
+        year=args.year,
+        resolution=args.resolution,
+        score_all_frames=args.all_frames,
+    )
+    print(result.table())
+    for path in result.write_csvs(args.out or args.results):
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from gcseg.data.davis import DavisDataset
+
+    dataset = DavisDataset(args.davis, year=args.year, split=args.split, resolution=args.resolution)
+    dataset.validate()
+    frames = sum(len(sequence) for sequence in dataset)
+    print(f"{dataset}: {frames} frames, every file readable and consistent")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from gcseg.demo import run_demo
+
+    run_demo(args.workdir, seed=args.seed, quick=args.quick)
+    return 0
+
+
+def _cmd_describe(args: argparse.Namespace) -> int:
+    from gcseg.model.describe import describe
+
+    print(describe(args.preset))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m gcseg`` (one sub-parser per command)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m gcseg",
+        description="GCSeg: guided co-segmentation for semi-supervised video object segmentation",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    make = commands.add_parser(
+        "make-synthetic", help="write the synthetic VOS benchmark in the DAVIS layout"
+    )
+    make.add_argument("--out", required=True, type=Path, help="output folder")
+    make.add_argument("--seed", type=int, default=0)
+    make.add_argument("--train", type=int, default=20, help="training videos (default 20)")
+    make.add_argument("--val", type=int, default=10, help="validation videos (default 10)")
+    make.add_argument("--frames", type=_parse_frames, default=(24, 40), help="T or MIN-MAX")
+    make.add_argument("--size", type=_parse_size, default=(240, 432), help="HxW (default 240x432)")
+    make.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
+    make.set_defaults(run=_cmd_make_synthetic)
+
+    baseline = commands.add_parser("baseline", help="write the results of a trivial baseline")
+    _add_dataset_arguments(baseline)
+    baseline.add_argument("--method", default="copy-first", choices=["copy-first", "empty"])
+    baseline.add_argument("--out", required=True, type=Path, help="results folder")
+    baseline.set_defaults(run=_cmd_baseline)
+
+    evaluate = commands.add_parser("evaluate", help="score a results folder with J and F")
+    _add_dataset_arguments(evaluate)
+    evaluate.add_argument("--results", required=True, type=Path, help="results folder")
+    evaluate.add_argument("--out", type=Path, help="where to write the CSVs (default: results)")
+    evaluate.add_argument(
+        "--all-frames", action="store_true", help="also score the first and last frames"
+    )
+    evaluate.set_defaults(run=_cmd_evaluate)
+
+    validate = commands.add_parser("validate", help="read every file of a dataset split once")
+    _add_dataset_arguments(validate)
+    validate.set_defaults(run=_cmd_validate)
+
+    demo = commands.add_parser("demo", help="the main job on the synthetic benchmark")
+    demo.add_argument("--workdir", type=Path, default=Path("runs/demo"))
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--quick", action="store_true", help="a smaller benchmark (for tests)")
+    demo.set_defaults(run=_cmd_demo)
+
+    describe = commands.add_parser("describe", help="modules, parameters and FLOPs of a preset")
+    describe.add_argument("--preset", default="tiny", help="config preset (tiny, paper)")
+    describe.set_defaults(run=_cmd_describe)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; errors about the user's input print one line and exit with 2."""
+    from gcseg.data.davis import DavisFormatError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (DavisFormatError, FileNotFoundError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

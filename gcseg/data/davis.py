@@ -1,0 +1,375 @@
+"""Reading and writing the DAVIS 2016/2017 dataset layout.
+
+The layout (SPEC §10)::
+
+    <root>/JPEGImages/<res>/<seq>/00000.jpg      frames
+    <root>/Annotations/<res>/<seq>/00000.png     palette PNGs: pixel value = object id
+    <root>/ImageSets/2016/{train,val}.txt        one sequence name per line
+    <root>/ImageSets/2017/{train,val}.txt
+    <root>/attributes.json                       optional: per-sequence challenge codes
+
+In DAVIS 2016 every annotated pixel belongs to one foreground object and 255 marks void
+pixels; DAVIS 2017 annotates several objects with ids 1..K.  Reading a dataset as ``year="2016"``
+merges all object ids into id 1 (255 stays void), so the same folder can be scored both ways.
+
+Results are written the way the official DAVIS toolkit reads them: ``<results>/<seq>/<frame>.png``,
+palette PNGs with the DAVIS palette.
+
+Everything is lazy: a :class:`Sequence` holds paths and reads a frame or an annotation only when
+asked, so a torch ``Dataset`` can wrap it without loading whole videos.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+__all__ = [
+    "PALETTE",
+    "VOID_ID",
+    "DavisFormatError",
+    "DavisDataset",
+    "Sequence",
+    "read_frame",
+    "write_frame",
+    "read_annotation",
+    "write_annotation",
+    "write_sequence_results",
+]
+
+VOID_ID = 255
+"""Annotation value of void (unlabelled) pixels in DAVIS 2016."""
+
+
+class DavisFormatError(ValueError):
+    """A file or folder does not follow the DAVIS layout; the message names it."""
+
+
+def _davis_palette() -> np.ndarray:
+    """The DAVIS (= PASCAL VOC) colour map: id ``i`` gets colour bits interleaved from ``i``."""
+    palette = np.zeros((256, 3), dtype=np.uint8)
+    for index in range(256):
+        value, r, g, b = index, 0, 0, 0
+        for shift in range(7, -1, -1):
+            r |= (value & 1) << shift
+            g |= ((value >> 1) & 1) << shift
+            b |= ((value >> 2) & 1) << shift
+            value >>= 3
+        palette[index] = (r, g, b)
+    return palette
+
+
+PALETTE: np.ndarray = _davis_palette()
+"""(256, 3) uint8: colour of each object id (0 black, 1 dark red, 2 dark green, ...)."""
+
+
+# --------------------------------------------------------------------------- single files
+
+
+def _open_image(path: Path) -> Image.Image:
+    if not path.is_file():
+        raise DavisFormatError(f"{path}: file not found")
+    try:
+        image = Image.open(path)
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise DavisFormatError(f"{path}: cannot read image ({error})") from error
+    return image
+
+
+def read_frame(path: str | os.PathLike) -> np.ndarray:
+    """Read a video frame as an ``(H, W, 3)`` uint8 RGB array."""
+    return np.asarray(_open_image(Path(path)).convert("RGB"))
+
+
+def _atomic_save(image: Image.Image, path: Path, **save_kwargs) -> None:
+    """Save through a temporary file in the same folder, then rename: never a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        image.save(tmp_name, **save_kwargs)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_frame(path: str | os.PathLike, image_rgb: np.ndarray, quality: int = 90) -> None:
+    """Write an ``(H, W, 3)`` uint8 RGB frame as a JPEG (parent folders are created)."""
+    image_rgb = np.asarray(image_rgb)
+    if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
+        raise ValueError(
+            f"{path}: a frame must be (H, W, 3) uint8, got {image_rgb.shape} {image_rgb.dtype}"
+        )
+    _atomic_save(Image.fromarray(image_rgb), Path(path), format="JPEG", quality=quality)
+
+
+def read_annotation(path: str | os.PathLike, *, require_palette: bool = True) -> np.ndarray:
+    """Read an annotation or result PNG as ``(H, W)`` uint8 object ids.
+
+    DAVIS annotations are palette ("P" mode) PNGs whose pixel values are the object ids.  With
+    ``require_palette=False`` single-channel grayscale PNGs of ids are accepted too (some methods
+    write their results that way; the official toolkit reads both).
+    """
+    path = Path(path)
+    image = _open_image(path)
+    if image.mode == "P":
+        return np.asarray(image, dtype=np.uint8)
+    if not require_palette and image.mode == "L":
+        return np.asarray(image, dtype=np.uint8)
+    expected = "a palette ('P' mode) PNG" + ("" if require_palette else " or a grayscale PNG")
+    raise DavisFormatError(
+        f"{path}: annotation is a {image.mode!r}-mode image; expected {expected} whose pixel "
+        "values are object ids"
+    )
+
+
+def write_annotation(path: str | os.PathLike, mask: np.ndarray) -> None:
+    """Write ``(H, W)`` object ids as a palette PNG with the DAVIS palette (atomically)."""
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"{path}: a mask must be (H, W), got shape {mask.shape}")
+    if mask.size and (mask.min() < 0 or mask.max() > 255):
+        raise ValueError(f"{path}: object ids must lie in 0..255")
+    image = Image.fromarray(mask.astype(np.uint8), mode="P")
+    image.putpalette(PALETTE.tobytes())
+    _atomic_save(image, Path(path), format="PNG")
+
+
+def write_sequence_results(
+    results_dir: str | os.PathLike, sequence: str, masks, frame_names: list[str]
+) -> Path:
+    """Write one sequence's predicted id masks as ``<results_dir>/<sequence>/<frame>.png``.
+
+    ``masks`` is an iterable of ``(H, W)`` id arrays (or a ``(T, H, W)`` array) aligned with
+    ``frame_names``.  Returns the sequence folder.
+    """
+    folder = Path(results_dir) / sequence
+    if not frame_names:
+        raise ValueError(f"{folder}: no masks to write")
+    for mask, name in zip(masks, frame_names, strict=True):
+        write_annotation(folder / f"{name}.png", mask)
+    return folder
+
+
+# --------------------------------------------------------------------------- sequences
+
+
+@dataclass
+class Sequence:
+    """One video of a DAVIS-layout dataset: paths, read lazily.
+
+    ``annotation_paths`` may be shorter than ``frame_paths`` when only the first frame is
+    annotated (DAVIS test-dev); otherwise the two align frame by frame.
+    """
+
+    name: str
+    frame_paths: list[Path]
+    annotation_paths: list[Path]
+    year: str = "2017"
+    _size: tuple[int, int] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.frame_paths)
+
+    @property
+    def frame_names(self) -> list[str]:
+        """Frame names without extension (``"00000"``, ...), used to name result files."""
+        return [path.stem for path in self.frame_paths]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(H, W)`` of the frames."""
+        if self._size is None:
+            with Image.open(self.frame_paths[0]) as image:
+                width, height = image.size
+            self._size = (height, width)
+        return self._size
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` as ``(H, W, 3)`` uint8 RGB; checked against the sequence size."""
+        image = read_frame(self.frame_paths[index])
+        self._check_size(image.shape[:2], self.frame_paths[index])
+        return image
+
+    def annotation(self, index: int) -> np.ndarray:
+        """Annotation ``index`` as ``(H, W)`` uint8 ids (2016: objects merged into id 1)."""
+        if index >= len(self.annotation_paths) or index < -len(self.annotation_paths):
+            raise IndexError(f"{self.name}: frame {index} has no annotation")
+        path = self.annotation_paths[index]
+        mask = read_annotation(path)
+        self._check_size(mask.shape, path)
+        if self.year == "2016":
+            mask = np.where((mask > 0) & (mask != VOID_ID), 1, mask).astype(np.uint8)
+        return mask
+
+    @property
+    def first_mask(self) -> np.ndarray:
+        """The first-frame annotation that semi-supervised VOS starts from."""
+        return self.annotation(0)
+
+    @cached_property
+    def object_ids(self) -> list[int]:
+        """Ids of the objects annotated in the first frame (void excluded)."""
+        ids = np.unique(self.first_mask)
+        return [int(i) for i in ids if i != 0 and i != VOID_ID]
+
+    def _check_size(self, shape: tuple[int, ...], path: Path) -> None:
+        if tuple(shape) != self.size:
+            raise DavisFormatError(
+                f"{path}: size {shape[1]}x{shape[0]} (WxH) differs from the sequence's frames "
+                f"{self.size[1]}x{self.size[0]}"
+            )
+
+    def validate(self) -> None:
+        """Read every file once and raise :class:`DavisFormatError` on the first problem."""
+        for index in range(len(self)):
+            self.frame(index)
+        for index in range(len(self.annotation_paths)):
+            self.annotation(index)
+        if not self.object_ids:
+            raise DavisFormatError(
+                f"{self.annotation_paths[0]}: the first-frame mask is empty; semi-supervised "
+                "VOS needs at least one annotated object in frame 0"
+            )
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+class DavisDataset:
+    """A DAVIS-layout dataset split: ``DavisDataset(root, year="2017", split="val")``.
+
+    Opening checks the layout (folders, split file, that each listed sequence has frames and
+    annotations in matching numbers, that the first annotation exists).  Pixel data are read
+    lazily through :class:`Sequence`; call :meth:`validate` to read every file once.
+    """
+
+    YEARS = ("2016", "2017")
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        year: str = "2017",
+        split: str = "val",
+        resolution: str = "480p",
+        sequences: list[str] | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.year = str(year)
+        self.split = split
+        self.resolution = resolution
+        if self.year not in self.YEARS:
+            raise ValueError(f"year must be one of {self.YEARS}, got {year!r}")
+        if not self.root.is_dir():
+            raise DavisFormatError(f"{self.root}: dataset folder not found")
+        self.image_dir = self.root / "JPEGImages" / resolution
+        self.annotation_dir = self.root / "Annotations" / resolution
+        for folder in (self.image_dir, self.annotation_dir):
+            if not folder.is_dir():
+                raise DavisFormatError(f"{folder}: folder not found (not a DAVIS layout?)")
+        self.split_file = self.root / "ImageSets" / self.year / f"{split}.txt"
+        names = self._read_split() if sequences is None else list(sequences)
+        self._sequences = {name: self._open_sequence(name) for name in names}
+
+    def _read_split(self) -> list[str]:
+        if not self.split_file.is_file():
+            raise DavisFormatError(f"{self.split_file}: split file not found")
+        names = [line.strip() for line in self.split_file.read_text().splitlines()]
+        names = [name for name in names if name]
+        if not names:
+            raise DavisFormatError(f"{self.split_file}: split file lists no sequences")
+        return names
+
+    def _open_sequence(self, name: str) -> Sequence:
+        frame_dir, annotation_dir = self.image_dir / name, self.annotation_dir / name
+        for folder in (frame_dir, annotation_dir):
+            if not folder.is_dir():
+                raise DavisFormatError(
+                    f"{folder}: folder of sequence {name!r} not found "
+                    f"(listed in {self.split_file})"
+                )
+        frames = sorted(frame_dir.glob("*.jpg"))
+        annotations = sorted(annotation_dir.glob("*.png"))
+        if not frames:
+            raise DavisFormatError(f"{frame_dir}: no .jpg frames")
+        if not annotations:
+            raise DavisFormatError(f"{annotation_dir}: no .png annotations")
+        if annotations[0].stem != frames[0].stem:
+            raise DavisFormatError(
+                f"{annotations[0]}: first annotation does not match the first frame "
+                f"{frames[0].name}"
+            )
+        if len(annotations) != 1 and len(annotations) != len(frames):
+            raise DavisFormatError(
+                f"{annotation_dir}: {len(annotations)} annotations for {len(frames)} frames in "
+                f"{frame_dir} (expected one per frame, or only the first)"
+            )
+        if len(annotations) == len(frames):
+            for frame, annotation in zip(frames, annotations, strict=True):
+                if frame.stem != annotation.stem:
+                    raise DavisFormatError(
+                        f"{annotation}: annotation name does not match frame {frame.name}"
+                    )
+        return Sequence(name, frames, annotations, year=self.year)
+
+    @property
+    def sequences(self) -> list[str]:
+        """Sequence names in split-file order."""
+        return list(self._sequences)
+
+    def __len__(self) -> int:
+        return len(self._sequences)
+
+    def __getitem__(self, key: str | int) -> Sequence:
+        if isinstance(key, int):
+            key = self.sequences[key]
+        try:
+            return self._sequences[key]
+        except KeyError:
+            raise KeyError(f"{key!r} is not in {self.split_file}") from None
+
+    def __iter__(self):
+        return iter(self._sequences.values())
+
+    @cached_property
+    def attributes(self) -> dict[str, list[str]]:
+        """Challenge codes per sequence from ``<root>/attributes.json`` ({} when absent)."""
+        path = self.root / "attributes.json"
+        if not path.is_file():
+            return {}
+        try:
+            table = json.loads(path.read_text())
+            per_sequence = table["sequences"]
+            return {name: list(per_sequence.get(name, [])) for name in self.sequences}
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+            raise DavisFormatError(
+                f"{path}: expected {{'codes': {{...}}, 'sequences': {{seq: [codes]}}}} ({error})"
+            ) from error
+
+    @cached_property
+    def attribute_codes(self) -> dict[str, str]:
+        """Code → description from ``attributes.json`` ({} when absent)."""
+        path = self.root / "attributes.json"
+        if not path.is_file():
+            return {}
+        return dict(json.loads(path.read_text()).get("codes", {}))
+
+    def validate(self) -> None:
+        """Read every frame and annotation once; raise on the first problem found."""
+        for sequence in self:
+            sequence.validate()
+
+    def __repr__(self) -> str:
+        return (
+            f"DavisDataset(root={str(self.root)!r}, year={self.year!r}, split={self.split!r}, "
+            f"resolution={self.resolution!r}, sequences={len(self)})"
+        )

@@ -1,0 +1,58 @@
+"""Shared test helpers: tiny DAVIS-layout datasets written into tmp folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gcseg.data.davis import write_annotation, write_frame
+
+
+def write_davis(
+    root: Path,
+    videos: dict[str, tuple[np.ndarray, np.ndarray]],
+    split: str = "val",
+    years: tuple[str, ...] = ("2016", "2017"),
+    attributes: dict[str, list[str]] | None = None,
+) -> Path:
+    """Write ``{name: (frames (T,H,W,3) uint8, masks (T,H,W) uint8)}`` in the DAVIS layout."""
+    import json
+
+    for name, (frames, masks) in videos.items():
+        for index, (frame, mask) in enumerate(zip(frames, masks, strict=True)):
+            write_frame(root / "JPEGImages" / "480p" / name / f"{index:05d}.jpg", frame)
+            write_annotation(root / "Annotations" / "480p" / name / f"{index:05d}.png", mask)
+    for year in years:
+        split_file = root / "ImageSets" / year / f"{split}.txt"
+        split_file.parent.mkdir(parents=True, exist_ok=True)
+        split_file.write_text("".join(f"{name}\n" for name in videos))
+    if attributes is not None:
+        table = {"codes": {}, "sequences": attributes}
+        (root / "attributes.json").write_text(json.dumps(table))
+    return root
+
+
+def square_video(
+    frames: int = 4, size: tuple[int, int] = (32, 48), objects: int = 1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A small video of ``objects`` squares moving right by one pixel per frame."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    images = rng.integers(0, 255, (frames, height, width, 3), dtype=np.uint8)
+    masks = np.zeros((frames, height, width), dtype=np.uint8)
+    for t in range(frames):
+        for k in range(objects):
+            top, left = 4 + 10 * k, 4 + t
+            masks[t, top : top + 8, left : left + 8] = k + 1
+    return images, masks
+
+
+@pytest.fixture
+def tiny_davis(tmp_path: Path) -> Path:
+    """Two sequences (one with one object, one with two), 4 frames each, 32x48."""
+    return write_davis(
+        tmp_path / "davis",
+        {"one": square_video(objects=1), "two": square_video(objects=2, seed=1)},
+    )

@@ -1,0 +1,167 @@
+"""The DAVIS layout reader and writer, on fixtures written by the tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gcseg.data.davis import (
+    PALETTE,
+    DavisDataset,
+    DavisFormatError,
+    read_annotation,
+    read_frame,
+    write_annotation,
+    write_frame,
+    write_sequence_results,
+)
+from tests.conftest import square_video, write_davis
+
+
+def test_palette_is_the_davis_colour_map():
+    assert PALETTE.shape == (256, 3) and PALETTE.dtype == np.uint8
+    assert PALETTE[0].tolist() == [0, 0, 0]
+    assert PALETTE[1].tolist() == [128, 0, 0]
+    assert PALETTE[2].tolist() == [0, 128, 0]
+    assert PALETTE[3].tolist() == [128, 128, 0]
+    assert PALETTE[4].tolist() == [0, 0, 128]
+    assert PALETTE[255].tolist() == [224, 224, 192]
+
+
+def test_annotation_round_trip_is_a_palette_png(tmp_path):
+    mask = np.zeros((5, 7), dtype=np.uint8)
+    mask[1:3, 2:5] = 2
+    mask[4, 6] = 255
+    path = tmp_path / "a" / "00000.png"
+    write_annotation(path, mask)
+    with Image.open(path) as image:
+        assert image.mode == "P"
+        assert list(image.getpalette()[:9]) == [0, 0, 0, 128, 0, 0, 0, 128, 0]
+    np.testing.assert_array_equal(read_annotation(path), mask)
+    assert not list(tmp_path.glob("a/*.tmp"))
+
+
+def test_non_palette_annotation_is_rejected_by_name(tmp_path):
+    path = tmp_path / "rgb.png"
+    Image.fromarray(np.zeros((4, 4, 3), dtype=np.uint8)).save(path)
+    with pytest.raises(DavisFormatError, match="rgb.png.*'RGB'-mode.*palette"):
+        read_annotation(path)
+    gray = tmp_path / "gray.png"
+    Image.fromarray(np.full((4, 4), 3, dtype=np.uint8)).save(gray)
+    with pytest.raises(DavisFormatError, match="gray.png"):
+        read_annotation(gray)
+    assert read_annotation(gray, require_palette=False).tolist() == [[3] * 4] * 4
+
+
+def test_unreadable_and_missing_images_are_named(tmp_path):
+    broken = tmp_path / "00000.jpg"
+    broken.write_bytes(b"not a jpeg")
+    with pytest.raises(DavisFormatError, match="00000.jpg: cannot read image"):
+        read_frame(broken)
+    with pytest.raises(DavisFormatError, match="missing.png: file not found"):
+        read_annotation(tmp_path / "missing.png")
+
+
+def test_frame_round_trip(tmp_path):
+    image = np.zeros((16, 24, 3), dtype=np.uint8)
+    image[:, :12] = (200, 40, 10)
+    write_frame(tmp_path / "f.jpg", image, quality=95)
+    back = read_frame(tmp_path / "f.jpg")
+    assert back.shape == (16, 24, 3) and back.dtype == np.uint8
+    assert np.abs(back.astype(int) - image).mean() < 4
+    with pytest.raises(ValueError, match="uint8"):
+        write_frame(tmp_path / "g.jpg", image.astype(np.float32))
+
+
+def test_dataset_reads_sequences_lazily(tiny_davis):
+    dataset = DavisDataset(tiny_davis, year="2017", split="val")
+    assert dataset.sequences == ["one", "two"] and len(dataset) == 2
+    two = dataset["two"]
+    assert dataset[1] is two
+    assert len(two) == 4 and two.size == (32, 48)
+    assert two.frame_names == ["00000", "00001", "00002", "00003"]
+    assert two.object_ids == [1, 2]
+    assert two.frame(2).shape == (32, 48, 3)
+    _, masks = square_video(objects=2, seed=1)
+    np.testing.assert_array_equal(two.annotation(3), masks[3])
+    np.testing.assert_array_equal(two.first_mask, masks[0])
+    dataset.validate()
+    with pytest.raises(KeyError, match="nope"):
+        dataset["nope"]
+
+
+def test_2016_merges_objects_and_keeps_void(tmp_path):
+    frames, masks = square_video(objects=2)
+    masks[:, 0, 0] = 255
+    root = write_davis(tmp_path / "d", {"s": (frames, masks)})
+    sequence = DavisDataset(root, year="2016")["s"]
+    mask = sequence.annotation(1)
+    assert set(np.unique(mask).tolist()) == {0, 1, 255}
+    assert (mask == 1).sum() == ((masks[1] == 1) | (masks[1] == 2)).sum()
+    assert sequence.object_ids == [1]
+
+
+def test_attributes_json(tmp_path):
+    root = write_davis(
+        tmp_path / "d", {"s": square_video()}, attributes={"s": ["OCC", "DR"], "other": ["SV"]}
+    )
+    dataset = DavisDataset(root)
+    assert dataset.attributes == {"s": ["OCC", "DR"]}
+    (root / "attributes.json").write_text("{broken")
+    with pytest.raises(DavisFormatError, match="attributes.json"):
+        _ = DavisDataset(root).attributes
+
+
+def test_results_writer_uses_the_official_layout(tmp_path, tiny_davis):
+    sequence = DavisDataset(tiny_davis)["one"]
+    masks = [sequence.annotation(i) for i in range(len(sequence))]
+    folder = write_sequence_results(tmp_path / "results", "one", masks, sequence.frame_names)
+    assert sorted(p.name for p in folder.iterdir()) == [f"{i:05d}.png" for i in range(4)]
+    np.testing.assert_array_equal(read_annotation(folder / "00002.png"), masks[2])
+    with pytest.raises(ValueError):
+        write_sequence_results(tmp_path / "r", "one", masks[:2], sequence.frame_names)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda root: (root / "ImageSets" / "2017" / "val.txt").unlink(), "val.txt: split file"),
+        (lambda root: _rmtree(root / "JPEGImages"), "JPEGImages/480p: folder not found"),
+        (lambda root: _rmtree(root / "Annotations" / "480p" / "two"), "two.*not found"),
+        (
+            lambda root: (root / "Annotations" / "480p" / "one" / "00002.png").unlink(),
+            "3 annotations for 4 frames",
+        ),
+    ],
+)
+def test_layout_errors_name_the_file(tiny_davis, damage, message):
+    damage(tiny_davis)
+    with pytest.raises(DavisFormatError, match=message):
+        DavisDataset(tiny_davis)
+
+
+def test_content_errors_name_the_file(tiny_davis):
+    annotation = tiny_davis / "Annotations" / "480p" / "one" / "00001.png"
+    write_annotation(annotation, np.zeros((10, 10), dtype=np.uint8))
+    with pytest.raises(DavisFormatError, match=r"00001.png: size 10x10 .* 48x32"):
+        DavisDataset(tiny_davis).validate()
+
+    frame = tiny_davis / "JPEGImages" / "480p" / "two" / "00003.jpg"
+    frame.write_bytes(b"\x00garbage")
+    with pytest.raises(DavisFormatError, match="00003.jpg: cannot read image"):
+        DavisDataset(tiny_davis)["two"].validate()
+
+
+def test_empty_first_frame_mask_is_an_error(tmp_path):
+    frames, masks = square_video()
+    masks[0] = 0
+    root = write_davis(tmp_path / "d", {"s": (frames, masks)})
+    with pytest.raises(DavisFormatError, match="00000.png: the first-frame mask is empty"):
+        DavisDataset(root).validate()
+
+
+def _rmtree(path):
+    import shutil
+
+    shutil.rmtree(path)
