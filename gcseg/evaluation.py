@@ -1,0 +1,430 @@
+"""The DAVIS semi-supervised evaluator: score a results folder against a DAVIS-layout dataset.
+
+This is the protocol behind the paper's tables (Section IV): for every object of every sequence,
+the region similarity J and the contour accuracy F are computed frame by frame
+(:mod:`gcseg.metrics`), summarised per object by mean, recall and decay, and averaged over all
+objects of all sequences. It mirrors the official ``davis2017-evaluation`` toolkit:
+
+- the first frame (given as input) and the last frame are not scored, unless
+  ``score_all_frames=True``;
+- an object is scored on every scored frame, including frames where it is absent from the ground
+  truth (a correct empty prediction then scores J = F = 1);
+- global numbers are plain means over objects (a sequence with three objects weighs three times
+  as much as a one-object sequence);
+- the CSV files have the official names and columns, with three decimals.
+
+Results are read from ``<results_dir>/<sequence>/<frame>.png``: palette PNGs (or grayscale PNGs)
+whose pixel values are object ids.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from gcseg.data.davis import VOID_ID, DavisDataset, DavisFormatError, Sequence, read_annotation
+from gcseg.metrics import contour_accuracy, region_similarity, sequence_statistics
+
+__all__ = [
+    "AttributeRow",
+    "EvaluationResult",
+    "GLOBAL_COLUMNS",
+    "ObjectResult",
+    "evaluate",
+    "evaluate_sequence",
+]
+
+GLOBAL_COLUMNS = ("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay")
+"""Columns of ``global_results-<split>.csv`` (the official toolkit's)."""
+
+SEQUENCE_COLUMNS = ("Sequence", "J-Mean", "F-Mean")
+"""Columns of ``per-sequence_results-<split>.csv``."""
+
+ATTRIBUTE_COLUMNS = ("Attribute", "Objects", "J&F-Mean", "J-Mean", "F-Mean")
+"""Columns of ``per-attribute_results-<split>.csv``."""
+
+
+# --------------------------------------------------------------------------- result containers
+
+
+@dataclass
+class ObjectResult:
+    """Scores of one object of one sequence.
+
+    ``j_per_frame`` and ``f_per_frame`` are (T_scored,) arrays aligned with ``frame_names`` (the
+    scored frames only), for per-frame plots.
+    """
+
+    sequence: str
+    object_id: int
+    frame_names: list[str]
+    j_per_frame: np.ndarray
+    f_per_frame: np.ndarray
+    j_mean: float
+    j_recall: float
+    j_decay: float
+    f_mean: float
+    f_recall: float
+    f_decay: float
+
+    @property
+    def name(self) -> str:
+        """``<sequence>_<object id>``, the row name of the per-sequence CSV."""
+        return f"{self.sequence}_{self.object_id}"
+
+    @property
+    def jf_mean(self) -> float:
+        """``(J-Mean + F-Mean) / 2`` of this object."""
+        return (self.j_mean + self.f_mean) / 2
+
+    @classmethod
+    def from_per_frame(
+        cls,
+        sequence: str,
+        object_id: int,
+        frame_names: list[str],
+        j_per_frame: np.ndarray,
+        f_per_frame: np.ndarray,
+    ) -> ObjectResult:
+        """Build the row from per-frame scores (statistics by :func:`sequence_statistics`)."""
+        j_stats = sequence_statistics(j_per_frame)
+        f_stats = sequence_statistics(f_per_frame)
+        return cls(
+            sequence, object_id, list(frame_names), j_per_frame, f_per_frame, *j_stats, *f_stats
+        )
+
+
+@dataclass
+class AttributeRow:
+    """Mean scores over the objects of the sequences that carry one DAVIS attribute."""
+
+    attribute: str
+    objects: int
+    jf_mean: float
+    j_mean: float
+    f_mean: float
+
+
+@dataclass
+class EvaluationResult:
+    """Everything :func:`evaluate` computed.
+
+    Attributes:
+        split, year: the evaluated split and year (``year="2016"``: objects merged into one).
+        results_dir: the results folder that was scored (default folder for the CSVs).
+        global_stats: ``{column: value}`` over :data:`GLOBAL_COLUMNS`.
+        objects: one :class:`ObjectResult` per object per sequence, in sequence order.
+        attributes: per-attribute rows (empty when the dataset has no ``attributes.json``),
+            the last one named ``all``.
+    """
+
+    split: str
+    year: str
+    results_dir: Path
+    global_stats: dict[str, float]
+    objects: list[ObjectResult]
+    attributes: list[AttributeRow] = field(default_factory=list)
+
+    def table(self) -> str:
+        """A printable table like the official toolkit's: global row, then per sequence."""
+        parts = [
+            _rule(f" Global results for {self.split} "),
+            _format_table(GLOBAL_COLUMNS, [[self.global_stats[c] for c in GLOBAL_COLUMNS]]),
+            "",
+            _rule(f" Per sequence results for {self.split} "),
+            _format_table(SEQUENCE_COLUMNS, [[o.name, o.j_mean, o.f_mean] for o in self.objects]),
+        ]
+        if self.attributes:
+            parts += [
+                "",
+                _rule(f" Per attribute results for {self.split} "),
+                _format_table(ATTRIBUTE_COLUMNS, [_attribute_cells(r) for r in self.attributes]),
+            ]
+        return "\n".join(parts)
+
+    def write_csvs(self, out_dir: str | os.PathLike | None = None) -> list[Path]:
+        """Write the official CSV files (atomically) into ``out_dir`` (default: results dir).
+
+        Returns the written paths: ``global_results-<split>.csv``,
+        ``per-sequence_results-<split>.csv`` and, when attributes are known,
+        ``per-attribute_results-<split>.csv``.
+        """
+        out = Path(self.results_dir if out_dir is None else out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [
+            _write_csv(
+                out / f"global_results-{self.split}.csv",
+                GLOBAL_COLUMNS,
+                [[self.global_stats[c] for c in GLOBAL_COLUMNS]],
+            ),
+            _write_csv(
+                out / f"per-sequence_results-{self.split}.csv",
+                SEQUENCE_COLUMNS,
+                [[o.name, o.j_mean, o.f_mean] for o in self.objects],
+            ),
+        ]
+        if self.attributes:
+            paths.append(
+                _write_csv(
+                    out / f"per-attribute_results-{self.split}.csv",
+                    ATTRIBUTE_COLUMNS,
+                    [_attribute_cells(r) for r in self.attributes],
+                )
+            )
+        return paths
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _cell(value: object) -> str:
+    """Format one table/CSV cell: floats with 3 decimals (the official ``%.3f``)."""
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.3f}"
+    return str(value)
+
+
+def _attribute_cells(row: AttributeRow) -> list[object]:
+    return [row.attribute, row.objects, row.jf_mean, row.j_mean, row.f_mean]
+
+
+def _rule(title: str, width: int = 72) -> str:
+    return title.center(width, "-")
+
+
+def _format_table(columns: Iterable[str], rows: list[list[object]]) -> str:
+    """Right-aligned fixed-width text table (like ``pandas.DataFrame.to_string(index=False)``)."""
+    cells = [list(columns)] + [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def _write_csv(path: Path, columns: Iterable[str], rows: list[list[object]]) -> Path:
+    """Write a CSV through a temporary file in the same folder, then ``os.replace`` it."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(list(columns))
+            writer.writerows([[_cell(v) for v in row] for row in rows])
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _scored_indices(n_frames: int, score_all_frames: bool) -> list[int]:
+    """Frames scored in the semi-supervised protocol: all but the first and the last."""
+    if score_all_frames:
+        return list(range(n_frames))
+    return list(range(1, n_frames - 1))
+
+
+def _ground_truth(sequence: Sequence) -> list[np.ndarray]:
+    """All annotations of ``sequence`` as (H, W) uint8 id maps; every frame must be annotated."""
+    if len(sequence.annotation_paths) != len(sequence):
+        folder = sequence.annotation_paths[0].parent
+        raise DavisFormatError(
+            f"{folder}: {len(sequence.annotation_paths)} annotations for {len(sequence)} frames; "
+            "evaluation needs the ground truth of every frame"
+        )
+    return [sequence.annotation(i) for i in range(len(sequence))]
+
+
+def _object_ids(annotations: list[np.ndarray]) -> list[int]:
+    """Ids present in the ground truth: union over frames of ids > 0, void (255) excluded.
+
+    The official toolkit takes ``1..max(first-frame ids)``; on DAVIS (objects numbered 1..K, all
+    present in frame 0) the two agree. Taking the union also scores an object that enters later.
+    """
+    present: set[int] = set()
+    for mask in annotations:
+        present.update(int(i) for i in np.unique(mask))
+    return sorted(i for i in present if i not in (0, VOID_ID))
+
+
+def _read_result(path: Path, size: tuple[int, int]) -> np.ndarray:
+    """Read one result frame as (H, W) ids; a missing file or a wrong size is an error."""
+    if not path.is_file():
+        raise FileNotFoundError(f"missing result frame: {path}")
+    mask = read_annotation(path, require_palette=False)  # (H, W) uint8
+    if mask.shape != tuple(size):
+        raise ValueError(
+            f"{path}: result size {mask.shape[1]}x{mask.shape[0]} (WxH) differs from the "
+            f"ground truth's {size[1]}x{size[0]}"
+        )
+    return mask
+
+
+def evaluate_sequence(
+    sequence: Sequence,
+    results_dir: str | os.PathLike,
+    score_all_frames: bool = False,
+    bound_th: float = 0.008,
+) -> list[ObjectResult]:
+    """Per-object J and F of one sequence against ``<results_dir>/<sequence.name>/``.
+
+    For each object id ``k`` of the ground truth and each scored frame: the predicted mask is
+    ``result == k`` (``result > 0`` when the sequence is read as DAVIS 2016, whose objects are
+    merged into one; so 0/255 binary results work too), the ground-truth mask is ``gt == k``, and
+    ground-truth void pixels (255) are excluded from both. Result ids that the ground truth lacks
+    are ignored.
+
+    Void: the official 2017 toolkit turns 255 into background before it builds its void mask,
+    so there void is never excluded; this evaluator excludes it, as DAVIS 2016 defines void. The
+    two agree whenever the ground truth holds no 255 pixel.
+    """
+    result_folder = Path(results_dir) / sequence.name
+    if not result_folder.is_dir():
+        raise FileNotFoundError(
+            f"missing results folder of sequence {sequence.name!r}: {result_folder}"
+        )
+    annotations = _ground_truth(sequence)
+    object_ids = _object_ids(annotations)
+    indices = _scored_indices(len(sequence), score_all_frames)
+    names = [sequence.frame_names[i] for i in indices]
+    merge = sequence.year == "2016"
+
+    j_scores = np.zeros((len(object_ids), len(indices)))  # (K, T_scored)
+    f_scores = np.zeros((len(object_ids), len(indices)))  # (K, T_scored)
+    for t, (index, name) in enumerate(zip(indices, names, strict=True)):
+        gt = annotations[index]  # (H, W)
+        result = _read_result(result_folder / f"{name}.png", gt.shape)  # (H, W)
+        void = gt == VOID_ID  # (H, W)
+        for k, object_id in enumerate(object_ids):
+            pred = result > 0 if merge else result == object_id  # (H, W)
+            target = gt == object_id  # (H, W)
+            j_scores[k, t] = region_similarity(pred, target, void)
+            f_scores[k, t] = contour_accuracy(pred, target, void, bound_th)
+    return [
+        ObjectResult.from_per_frame(sequence.name, object_id, names, j_scores[k], f_scores[k])
+        for k, object_id in enumerate(object_ids)
+    ]
+
+
+def _select(dataset: DavisDataset, sequences: str | Iterable[str] | None) -> list[str]:
+    if sequences is None:
+        return dataset.sequences
+    wanted = [sequences] if isinstance(sequences, str) else list(sequences)
+    unknown = [name for name in wanted if name not in dataset.sequences]
+    if unknown:
+        raise ValueError(f"sequences {unknown} are not in {dataset.split_file}")
+    return wanted
+
+
+def _mean(values: list[float]) -> float:
+    """Plain mean (NaN propagates, as the official ``np.mean``); NaN for no values."""
+    return float(np.mean(values)) if values else math.nan
+
+
+def _global_stats(objects: list[ObjectResult]) -> dict[str, float]:
+    """Means over all objects of the per-object statistics; ``J&F-Mean`` = their average."""
+    stats = {
+        "J-Mean": _mean([o.j_mean for o in objects]),
+        "J-Recall": _mean([o.j_recall for o in objects]),
+        "J-Decay": _mean([o.j_decay for o in objects]),
+        "F-Mean": _mean([o.f_mean for o in objects]),
+        "F-Recall": _mean([o.f_recall for o in objects]),
+        "F-Decay": _mean([o.f_decay for o in objects]),
+    }
+    stats["J&F-Mean"] = (stats["J-Mean"] + stats["F-Mean"]) / 2
+    return {column: stats[column] for column in GLOBAL_COLUMNS}
+
+
+def _attribute_row(name: str, objects: list[ObjectResult]) -> AttributeRow:
+    j_mean = _mean([o.j_mean for o in objects])
+    f_mean = _mean([o.f_mean for o in objects])
+    return AttributeRow(name, len(objects), (j_mean + f_mean) / 2, j_mean, f_mean)
+
+
+def _attribute_rows(dataset: DavisDataset, objects: list[ObjectResult]) -> list[AttributeRow]:
+    """One row per attribute carried by an evaluated sequence, in ``codes`` order, then ``all``."""
+    per_sequence = dataset.attributes  # {sequence: [code, ...]}
+    if not per_sequence:
+        return []
+    evaluated = {o.sequence for o in objects}
+    carried = {code for seq in evaluated for code in per_sequence.get(seq, [])}
+    known = list(getattr(dataset, "attribute_codes", {}))
+    order = [c for c in known if c in carried] + sorted(carried - set(known))
+    rows = [
+        _attribute_row(code, [o for o in objects if code in per_sequence.get(o.sequence, [])])
+        for code in order
+    ]
+    rows.append(_attribute_row("all", objects))
+    return rows
+
+
+def evaluate(
+    davis_root: str | os.PathLike,
+    results_dir: str | os.PathLike,
+    split: str = "val",
+    year: str = "2017",
+    resolution: str = "480p",
+    score_all_frames: bool = False,
+    sequences: str | Iterable[str] | None = None,
+    progress: bool = True,
+) -> EvaluationResult:
+    """Score ``results_dir`` against the DAVIS-layout dataset at ``davis_root`` (J and F).
+
+    Args:
+        davis_root: dataset root (``JPEGImages/``, ``Annotations/``, ``ImageSets/``).
+        results_dir: ``<results_dir>/<sequence>/<frame>.png`` id maps (palette or grayscale).
+        split, year, resolution: which split file and annotations to use; ``year="2016"`` merges
+            the objects of both ground truth and results into one.
+        score_all_frames: also score the first and last frames (not done by the official
+            semi-supervised protocol).
+        sequences: a subset of the split's sequences (default: all of them).
+        progress: show a progress bar over sequences.
+
+    Returns:
+        An :class:`EvaluationResult`; call ``.table()`` to print it and ``.write_csvs()`` to
+        write the official CSV files (nothing is written by this function).
+
+    Raises:
+        FileNotFoundError: a results folder or a scored result frame is missing (named).
+        ValueError: a result frame has the wrong size (file and both sizes named), or an
+            unknown sequence was asked for, or the ground truth holds no object at all.
+    """
+    dataset = DavisDataset(davis_root, year=year, split=split, resolution=resolution)
+    names = _select(dataset, sequences)
+    objects: list[ObjectResult] = []
+    for name in tqdm(names, desc="evaluate", unit="seq", disable=not progress):
+        sequence_objects = evaluate_sequence(dataset[name], results_dir, score_all_frames)
+        if not sequence_objects:
+            warnings.warn(
+                f"sequence {name!r}: no object in the ground truth, nothing scored", stacklevel=2
+            )
+        if sequence_objects and not sequence_objects[0].frame_names:
+            warnings.warn(
+                f"sequence {name!r}: too short to score any frame (first and last "
+                "are excluded); its statistics are NaN",
+                stacklevel=2,
+            )
+        objects.extend(sequence_objects)
+    if not objects:
+        raise ValueError(
+            f"{dataset.annotation_dir}: no object found in the ground truth of "
+            f"{len(names)} sequence(s)"
+        )
+    return EvaluationResult(
+        split=split,
+        year=str(year),
+        results_dir=Path(results_dir),
+        global_stats=_global_stats(objects),
+        objects=objects,
+        attributes=_attribute_rows(dataset, objects),
+    )
