@@ -49,6 +49,18 @@ def square_video(
     return images, masks
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_thread():
+    """One intra-op thread for the whole suite: the tensors of the tests are small, and on a
+    2-core machine OpenMP threads competing with other processes make them many times slower."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture
 def tiny_davis(tmp_path: Path) -> Path:
     """Two sequences (one with one object, one with two), 4 frames each, 32x48."""
@@ -56,3 +68,15 @@ def tiny_davis(tmp_path: Path) -> Path:
         tmp_path / "davis",
         {"one": square_video(objects=1), "two": square_video(objects=2, seed=1)},
     )
+
+
+def small_config(variant: str = "full", frame_size: tuple[int, int] = (64, 96)):
+    """The ``tiny`` preset shrunk further so a test trains or segments in seconds."""
+    from gcseg.config import get_preset
+
+    config = get_preset("tiny")
+    config.model.variant = variant
+    config.model.coseg_dim = config.model.ref_dim = config.model.decoder_dim = 16
+    config.model.aspp_rates = (1, 2)
+    config.data.frame_size = frame_size
+    return config

@@ -1,0 +1,107 @@
+"""Co-segmentation Module (paper Section III-A-3, Figure 2; SPEC §2).
+
+It looks for what the target frame and the reference frame have in common. For every feature
+level l of a configurable set (default ``res3``, ``res4``, ``res5``):
+
+    f1_l = FC_l(avgpool(F1_l))        # (B, C_l)   one FC per level, shared by both frames
+    f2_l = FC_l(avgpool(F2_l))
+    G1_l = F1_l ⊙ f2_l                # (B, C_l, H_l, W_l), f2_l broadcast over positions
+    G2_l = F2_l ⊙ f1_l
+
+``f2`` acts as an attention over the channels of F1 coming from the other frame: channels that
+are strong in the reference frame are kept in the target frame. The paper then "concatenates
+different levels": the levels are resized (bilinear) to the grid of the top level and
+concatenated, and a 1x1 conv block projects them to ``d`` channels. The projection is our
+choice (the paper gives no width); it keeps the decoder's input size independent of the levels.
+
+At inference a reference frame contributes only its vectors ``f_{t-n}`` (one ``C_l``-vector
+per level): see :meth:`CoSegmentation.vectors` and :meth:`CoSegmentation.forward`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gcseg.model.blocks import ConvBlock
+
+__all__ = ["CoSegmentation", "broadcast_attend"]
+
+
+def broadcast_attend(features: Tensor, vector: Tensor) -> Tensor:
+    """``features ⊙ vector``: (B, C, H, W) times (B, C) at every position -> (B, C, H, W)."""
+    if vector.shape != features.shape[:2]:
+        raise ValueError(
+            f"vector {tuple(vector.shape)} must be (B, C) of features {tuple(features.shape)}"
+        )
+    return features * vector[:, :, None, None]
+
+
+class CoSegmentation(nn.Module):
+    """Per-level attention vectors and the attended, concatenated, projected map G.
+
+    Args:
+        channels: ``{level: C_l}`` of the feature extractor.
+        levels: the levels used, e.g. ``("res3", "res4", "res5")``.
+        out_dim: channels ``d`` of G.
+        activation: ``"none"`` (the paper's plain FC) or ``"sigmoid"`` after the FC.
+        norm: normalisation of the projection block.
+        grid_level: the level whose grid G is resized to (the decoder's input level).
+    """
+
+    def __init__(
+        self,
+        channels: Mapping[str, int],
+        levels: Sequence[str] = ("res3", "res4", "res5"),
+        out_dim: int = 256,
+        activation: str = "none",
+        norm: str = "group",
+        grid_level: str = "res5",
+    ) -> None:
+        super().__init__()
+        if activation not in ("none", "sigmoid"):
+            raise ValueError(f"activation must be 'none' or 'sigmoid', got {activation!r}")
+        self.levels = tuple(levels)
+        self.grid_level = grid_level
+        self.activation = activation
+        self.fc = nn.ModuleDict({level: nn.Linear(channels[level], channels[level])
+                                 for level in self.levels})
+        total = sum(channels[level] for level in self.levels)
+        self.project = ConvBlock(total, out_dim, 1, norm=norm)  # 1x1 projection (our choice)
+        self.out_dim = out_dim
+
+    def vectors(self, features: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """``f_l = FC_l(avgpool(F_l))`` for every level: ``{level: (B, C_l)}``."""
+        out = {}
+        for level in self.levels:
+            pooled = features[level].mean(dim=(2, 3))  # (B, C_l): global average pooling
+            vector = self.fc[level](pooled)  # (B, C_l)
+            out[level] = torch.sigmoid(vector) if self.activation == "sigmoid" else vector
+        return out
+
+    def forward(
+        self, features: Mapping[str, Tensor], other_vectors: Mapping[str, Tensor]
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """Attend ``features`` with the other frame's vectors.
+
+        Args:
+            features: ``{level: (B, C_l, H_l, W_l)}`` of this frame (F1 for G1).
+            other_vectors: ``{level: (B, C_l)}`` of the other frame (f2 for G1).
+
+        Returns:
+            ``G`` (B, d, H, W) on the grid of ``grid_level`` and the per-level attended maps
+            ``{level: (B, C_l, H_l, W_l)}`` before resizing.
+        """
+        size = features[self.grid_level].shape[-2:]
+        attended, resized = {}, []
+        for level in self.levels:
+            g = broadcast_attend(features[level], other_vectors[level])  # (B, C_l, H_l, W_l)
+            attended[level] = g
+            if g.shape[-2:] != size:
+                g = F.interpolate(g, size=size, mode="bilinear", align_corners=False)
+            resized.append(g)
+        G = self.project(torch.cat(resized, dim=1))  # (B, d, H, W)
+        return G, attended

@@ -1,0 +1,85 @@
+"""Judgment Module of the Adaptive Search (paper Section III-B, Figure 6; SPEC §7).
+
+Is the previous prediction ``M_{t-1}`` still on the object? Compare the object of the
+annotated first frame with what ``M_{t-1}`` points at in the current frame:
+
+    v_0 = ROIPool(F_0, box(M_0))          # (B, C)  F_0 = E(I_0, M_0)
+    v_t = ROIPool(F_t, box(M_{t-1}))      # (B, C)  F_t = E(I_t, M_{t-1})
+    s   = cos(v_0, v_t)                   # (B,)
+    reliable = s >= tau                   # tau = 0.7 in the paper
+
+No learned weights. The features are pooled unmasked over the box (the paper pools "over the
+bounding box region"), with the Mask Encoder's pooling. An empty ``M_{t-1}`` (or ``M_0``) has no
+box: its score is NaN and it is unreliable. The Adaptive Search then replaces ``M_{t-1}`` by
+zeros for this frame and recomputes ``F_t``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gcseg.model.mask_encoder import mask_boxes, pool_rois, scale_boxes
+
+__all__ = ["JudgmentModule", "JudgmentResult", "PooledObject"]
+
+
+@dataclass
+class PooledObject:
+    """``vector`` (B, C) pooled over ``box`` (B, 4) image pixels; ``valid`` (B,) bool."""
+
+    vector: Tensor
+    box: Tensor
+    valid: Tensor
+
+
+@dataclass
+class JudgmentResult:
+    """``score`` (B,) cosine similarity (NaN without a box); ``reliable`` (B,) bool;
+    ``box_first``/``box_prev`` (B, 4) the boxes of M_0 and M_{t-1}; ``threshold`` tau."""
+
+    score: Tensor
+    reliable: Tensor
+    box_first: Tensor
+    box_prev: Tensor
+    threshold: float
+
+
+class JudgmentModule(nn.Module):
+    """Cosine similarity of ROI-pooled features, thresholded at ``threshold``."""
+
+    def __init__(self, threshold: float = 0.7, roi_output_size: int = 1,
+                 mode: str = "align") -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.roi_output_size = roi_output_size
+        self.mode = mode
+
+    def pool(self, features: Tensor, mask: Tensor) -> PooledObject:
+        """Pool ``features`` (B, C, h, w) over the box of ``mask`` (B, 1, H, W)."""
+        box, valid = mask_boxes(mask)  # (B, 4), (B,)
+        grid_box = scale_boxes(box, tuple(mask.shape[-2:]), tuple(features.shape[-2:]))
+        vector = pool_rois(features, grid_box[:, None], self.roi_output_size, self.mode)[:, 0]
+        return PooledObject(vector=vector * valid[:, None], box=box, valid=valid)
+
+    def compare(self, first: PooledObject, current: PooledObject,
+                threshold: float | None = None) -> JudgmentResult:
+        """Decide from two pooled objects (``first`` may have batch 1: broadcast)."""
+        tau = self.threshold if threshold is None else threshold
+        score = F.cosine_similarity(first.vector, current.vector, dim=1, eps=1e-8)  # (B,)
+        valid = first.valid & current.valid
+        score = torch.where(valid, score, torch.full_like(score, float("nan")))
+        reliable = valid & (score >= tau)
+        batch = score.shape[0]
+        return JudgmentResult(score=score, reliable=reliable,
+                              box_first=first.box.expand(batch, 4),
+                              box_prev=current.box.expand(batch, 4), threshold=tau)
+
+    def forward(self, features_first: Tensor, mask_first: Tensor, features_t: Tensor,
+                mask_prev: Tensor, threshold: float | None = None) -> JudgmentResult:
+        """``F_0`` with ``M_0`` against ``F_t`` with ``M_{t-1}``."""
+        return self.compare(self.pool(features_first, mask_first),
+                            self.pool(features_t, mask_prev), threshold)

@@ -1,0 +1,113 @@
+"""Reference Module (paper Section III-A-4b, Figure 4, eq. 1-2; SPEC §4).
+
+It searches the features ``F`` of a frame for what looks like the reference object ``r``
+(from the Mask Encoder), with two streams:
+
+Upper stream (attention)::
+
+    F' = conv1x1(F)                       # (B, C', H, W)
+    R' = conv1x1(r)                       # (B, C')  (a 1x1 conv on a 1x1 map)
+    D1 = R'^T F'                          # (B, 1, H, W)   similarity map (matrix product)
+    A  = softmax over (i, j) of D1        # eq. 1: A_ijc = exp(D1_ijc) / sum_ij exp(D1_ijc)
+    D1' = A ⊙ D1                          # eq. 2: the attended similarity map
+    R1 = F' + D1'                         # D1' broadcast over the C' channels
+
+Bottom stream: ``r`` tiled over the grid, concatenated with ``F``, a conv block gives ``R2``.
+Fusion: ``R = conv block(concat(R1, R2))``. The same module (same weights) serves ``F1`` and
+``F2``.
+
+Reading the paper: eq. 1-2 carry a channel index c, but ``D1 = R'^T F'`` written as a matrix
+product has one channel. The default (``similarity="matmul"``) follows the matrix product: D1
+has one channel, the softmax runs over the H·W positions, and ``D1'`` is added to every channel
+of ``F'``. The alternative (``similarity="per_channel"``) keeps a channel index:
+``D1_c = R'_c F'_c``, a spatial softmax per channel, and ``R1 = F' + D1'`` channel by channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from gcseg.model.blocks import ConvBlock
+
+__all__ = ["ReferenceInternals", "ReferenceModule", "attend_similarity", "spatial_softmax"]
+
+
+def spatial_softmax(x: Tensor) -> Tensor:
+    """Eq. 1: softmax over the positions (i, j) of every (batch, channel) map of (B, C, H, W)."""
+    batch, channels, height, width = x.shape
+    return torch.softmax(x.reshape(batch, channels, height * width), dim=-1).reshape(x.shape)
+
+
+def attend_similarity(d1: Tensor) -> tuple[Tensor, Tensor]:
+    """Eq. 1-2: returns ``(A, D1')`` with ``A = spatial_softmax(D1)`` and ``D1' = A ⊙ D1``."""
+    attention = spatial_softmax(d1)
+    return attention, attention * d1
+
+
+@dataclass
+class ReferenceInternals:
+    """The similarity maps (notebooks' "similarity maps" figure).
+
+    Attributes:
+        D1: (B, 1, H, W) similarity ``R'^T F'`` ((B, C', H, W) for ``per_channel``).
+        attention: softmax of D1 over positions (eq. 1), same shape.
+        D1_attended: ``D1'`` = attention ⊙ D1 (eq. 2), same shape.
+        R1: (B, C', H, W) upper stream ``F' + D1'``.
+        R2: (B, C', H, W) bottom stream.
+        R: (B, C', H, W) the fused output.
+    """
+
+    D1: Tensor
+    attention: Tensor
+    D1_attended: Tensor
+    R1: Tensor
+    R2: Tensor
+    R: Tensor
+
+
+class ReferenceModule(nn.Module):
+    """``(F (B,C,H,W), r (B,C)) -> (R (B,C',H,W), ReferenceInternals)``.
+
+    Args:
+        in_channels: C, channels of F and r.
+        dim: C', channels of F', R', R1, R2 and R.
+        similarity: ``"matmul"`` (default, one-channel D1) or ``"per_channel"``.
+        norm: normalisation of the conv blocks.
+    """
+
+    def __init__(self, in_channels: int, dim: int = 256, similarity: str = "matmul",
+                 norm: str = "group") -> None:
+        super().__init__()
+        if similarity not in ("matmul", "per_channel"):
+            raise ValueError(f"similarity must be 'matmul' or 'per_channel', got {similarity!r}")
+        self.similarity = similarity
+        self.map_features = nn.Conv2d(in_channels, dim, kernel_size=1)  # F -> F'
+        self.map_reference = nn.Conv2d(in_channels, dim, kernel_size=1)  # r -> R'
+        self.bottom = ConvBlock(2 * in_channels, dim, 3, norm=norm)  # [F, tile(r)] -> R2
+        self.fuse = ConvBlock(2 * dim, dim, 3, norm=norm)  # [R1, R2] -> R
+        self.out_dim = dim
+
+    def similarity_map(self, f_prime: Tensor, r_prime: Tensor) -> Tensor:
+        """D1 from F' (B, C', H, W) and R' (B, C'): (B, 1, H, W) or (B, C', H, W)."""
+        if self.similarity == "matmul":
+            return torch.einsum("bc,bchw->bhw", r_prime, f_prime)[:, None]  # (B, 1, H, W)
+        return r_prime[:, :, None, None] * f_prime  # (B, C', H, W)
+
+    def forward(self, features: Tensor, r: Tensor) -> tuple[Tensor, ReferenceInternals]:
+        """``features`` (B, C, H, W), ``r`` (B, C)."""
+        if r.shape != features.shape[:2]:
+            raise ValueError(f"r {tuple(r.shape)} must be (B, C) of F {tuple(features.shape)}")
+        height, width = features.shape[-2:]
+        f_prime = self.map_features(features)  # (B, C', H, W)
+        r_prime = self.map_reference(r[:, :, None, None])[:, :, 0, 0]  # (B, C')
+        d1 = self.similarity_map(f_prime, r_prime)
+        attention, d1_attended = attend_similarity(d1)  # eq. 1, eq. 2
+        r1 = f_prime + d1_attended  # (B, C', H, W)
+        tiled = r[:, :, None, None].expand(-1, -1, height, width)  # (B, C, H, W)
+        r2 = self.bottom(torch.cat([features, tiled], dim=1))  # (B, C', H, W)
+        out = self.fuse(torch.cat([r1, r2], dim=1))  # (B, C', H, W)
+        return out, ReferenceInternals(D1=d1, attention=attention, D1_attended=d1_attended,
+                                       R1=r1, R2=r2, R=out)
