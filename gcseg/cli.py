@@ -115,6 +115,48 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from gcseg.config import load_config
+    from gcseg.train import train
+
+    config = load_config(args.config)
+    if args.data is not None:
+        config.data.root = str(args.data)
+    if config.data.root is None:
+        raise FileNotFoundError(f"{args.config}: data.root is not set (or pass --data DIR)")
+    summary = train(config, args.out, resume=args.resume, device=args.device,
+                    progress=not args.no_progress, stop_after=args.stop_after)
+    if summary.get("metrics"):
+        print(f"validation J&F {summary['metrics']['J&F']:.3f} at step {summary['step']}")
+    print(f"checkpoint: {args.out / 'checkpoint.pt'}")
+    return 0
+
+
+def _cmd_segment(args: argparse.Namespace) -> int:
+    from gcseg.checkpoint import load_model
+    from gcseg.data.davis import DavisDataset
+    from gcseg.inference import VideoSegmenter, segment_dataset
+    from gcseg.runtime import pick_device
+
+    device = pick_device(args.device)
+    model, config = load_model(args.checkpoint, device)
+    inference = config.inference
+    segmenter = VideoSegmenter(
+        model,
+        num_refs=inference.num_refs if args.refs is None else args.refs,
+        adaptive_search=inference.adaptive_search and not args.no_adaptive_search,
+        threshold=inference.judgment_threshold,
+        seed=inference.seed if args.seed is None else args.seed,
+        device=device,
+    )
+    dataset = DavisDataset(args.davis, year=args.year, split=args.split, resolution=args.resolution)
+    timing = segment_dataset(segmenter, dataset, args.out)
+    print(f"{timing['frames']} frames in {len(dataset)} sequences: "
+          f"{timing['seconds_per_frame']:.3f} s/frame ({timing['frames_per_second']:.1f} fps) "
+          f"on {timing['device']} -> {args.out}")
+    return 0
+
+
 def _cmd_describe(args: argparse.Namespace) -> int:
     from gcseg.model.describe import describe
 
@@ -167,6 +209,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quick", action="store_true", help="a smaller benchmark (for tests)")
     demo.set_defaults(run=_cmd_demo)
 
+    train = commands.add_parser("train", help="train GCSeg (torchrun for several processes)")
+    train.add_argument("--config", required=True, help="YAML file or preset name (tiny, paper)")
+    train.add_argument("--out", required=True, type=Path, help="run folder")
+    train.add_argument("--data", type=Path, help="dataset root (overrides data.root)")
+    train.add_argument("--resume", action="store_true", help="continue out/checkpoint.pt")
+    train.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when present)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument("--stop-after", type=int, help="stop at this global step (checkpointed)")
+    train.set_defaults(run=_cmd_train)
+
+    segment = commands.add_parser("segment", help="segment a split with a trained checkpoint")
+    _add_dataset_arguments(segment)
+    segment.add_argument("--checkpoint", required=True, type=Path)
+    segment.add_argument("--out", required=True, type=Path, help="results folder")
+    segment.add_argument("--refs", type=int, help="n, sampled references (default: config)")
+    segment.add_argument("--no-adaptive-search", action="store_true",
+                         help="keep M_{t-1} whatever the Judgment Module says")
+    segment.add_argument("--seed", type=int, help="reference sampling seed (default: config)")
+    segment.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
+    segment.set_defaults(run=_cmd_segment)
+
     describe = commands.add_parser("describe", help="modules, parameters and FLOPs of a preset")
     describe.add_argument("--preset", default="tiny", help="config preset (tiny, paper)")
     describe.set_defaults(run=_cmd_describe)
@@ -175,12 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; errors about the user's input print one line and exit with 2."""
+    from gcseg.checkpoint import CheckpointError
+    from gcseg.config import ConfigError
     from gcseg.data.davis import DavisFormatError
 
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (DavisFormatError, FileNotFoundError, FileExistsError) as error:
+    except (DavisFormatError, CheckpointError, ConfigError, FileNotFoundError,
+            FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -65,11 +65,15 @@ def _previous_mask(mask: np.ndarray, rng: np.random.Generator, zero_prob: float)
     return perturb_mask(mask, rng)
 
 
-def sample_interval(length: int, rng: np.random.Generator) -> tuple[int, int, str]:
+def sample_interval(
+    length: int, rng: np.random.Generator, max_interval: int | None = None
+) -> tuple[int, int, str]:
     """``(ref, target, kind)`` frame indices with ``ref < target`` at a random kind of interval.
 
-    short: 1–2 frames; middle: 3 frames to a third of the video; long: more than that (or the
-    first frame).  Kinds the video is too short for fall back to the longest possible.
+    short: 1–2 frames; middle: 3 frames to a third of the video; long: more than that, or the
+    first frame (half of the long draws, whatever ``max_interval``, as at inference frame 0 is
+    always a reference).  Kinds the video is too short for fall back to the longest possible;
+    ``max_interval`` caps the other draws.
     """
     if length < 2:
         raise ValueError("a pair needs a video of at least 2 frames")
@@ -77,7 +81,7 @@ def sample_interval(length: int, rng: np.random.Generator) -> tuple[int, int, st
     third = max(3, length // 3)
     bounds = {"short": (1, 2), "middle": (3, third), "long": (third + 1, length - 1)}
     low, high = bounds[kind]
-    high = min(high, length - 1)
+    high = min(high, length - 1, max_interval or length)
     low = min(low, high)
     interval = int(rng.integers(low, high + 1))
     target = int(rng.integers(interval, length))
@@ -181,14 +185,16 @@ class VideoPairs(_VideoSamples):
         prev_zero_prob: float = 0.5,
         augment: bool = True,
         seed: int = 0,
+        max_interval: int | None = None,
     ) -> None:
         super().__init__(dataset, out_size, samples_per_epoch, augment, seed)
         self.prev_zero_prob = prev_zero_prob
+        self.max_interval = max_interval
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = self.rng(index)
         sequence = self.sequences[int(rng.integers(0, len(self.sequences)))]
-        ref, target, _ = sample_interval(len(sequence.annotation_paths), rng)
+        ref, target, _ = sample_interval(len(sequence.annotation_paths), rng, self.max_interval)
         images, masks = self._frames(sequence, [ref, target - 1, target], rng)
         object_id = self._pick_object(masks[0], sequence, rng)
         prev = _previous_mask(masks[1] == object_id, rng, self.prev_zero_prob)

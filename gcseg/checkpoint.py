@@ -1,0 +1,75 @@
+"""Checkpoints: written atomically, read safely.
+
+A checkpoint is a dict with ``model`` (state dict), ``optimizer``, ``step``, ``stage``,
+``config`` (the plain-dict :class:`~gcseg.config.GCSegConfig`) and ``metrics``.
+
+- :func:`save_checkpoint` writes to a temporary file in the same folder and renames it over the
+  target, so an interrupted save never replaces a good checkpoint with half a file.
+- :func:`load_checkpoint` uses ``torch.load(weights_only=True)``: only tensors and plain
+  containers are unpickled, so an untrusted file cannot run code.  A truncated or foreign file
+  gives a :class:`CheckpointError` naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "load_model"]
+
+REQUIRED_KEYS = ("model", "config")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is missing, unreadable or not a gcseg checkpoint."""
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` to ``path`` atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(payload, tmp_name)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
+    """Read a checkpoint with ``weights_only=True``; errors name the file and the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises several types for bad files
+        raise CheckpointError(
+            f"{path}: not a readable checkpoint ({type(error).__name__}: {error})"
+        ) from error
+    if not isinstance(payload, dict) or any(key not in payload for key in REQUIRED_KEYS):
+        raise CheckpointError(f"{path}: not a gcseg checkpoint (needs keys {REQUIRED_KEYS})")
+    return payload
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
+    """The :class:`~gcseg.model.GCSeg` stored in a checkpoint, in eval mode, and its config."""
+    from gcseg.config import GCSegConfig
+    from gcseg.model import GCSeg
+
+    payload = load_checkpoint(path)
+    config = GCSegConfig.from_dict(payload["config"], source=str(path))
+    config.model.weights = None  # the checkpoint holds the weights
+    model = GCSeg(config.model)
+    try:
+        model.load_state_dict(payload["model"])
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: weights do not fit its config ({error})") from error
+    return model.to(device).eval(), config

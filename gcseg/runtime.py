@@ -1,0 +1,77 @@
+"""Run-time switches read in one place: quick mode, the device, seeding, provenance.
+
+- ``GCSEG_QUICK=1`` (set by the tests) makes notebooks and demos shrink sizes and iterations
+  through :func:`quick_mode` / :func:`pick`, instead of ``if`` statements scattered in cells.
+- :func:`pick_device` returns CUDA when present and the CPU otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import subprocess
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+__all__ = ["quick_mode", "pick", "pick_device", "seed_everything", "git_commit", "provenance"]
+
+T = TypeVar("T")
+
+
+def quick_mode() -> bool:
+    """True when ``GCSEG_QUICK`` is set to a true value (``1``, ``true``, ``yes``)."""
+    return os.environ.get("GCSEG_QUICK", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def pick(default: T, quick: T) -> T:
+    """``quick`` in quick mode, ``default`` otherwise: ``steps = pick(2000, 20)``."""
+    return quick if quick_mode() else default
+
+
+def pick_device(preferred: str | None = None) -> torch.device:
+    """``preferred`` when given, else CUDA when available, else the CPU."""
+    if preferred:
+        return torch.device(preferred)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def git_commit(path: str | os.PathLike | None = None) -> str | None:
+    """The commit of the working tree holding ``path`` (``+dirty`` when modified), or None."""
+    cwd = Path(path or Path(__file__).parent)
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def provenance(device: torch.device | str | None = None) -> dict[str, object]:
+    """Where a number came from: commit, device, torch version, threads, host platform."""
+    device = torch.device(device) if device is not None else pick_device()
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
+    return {
+        "commit": git_commit(),
+        "device": str(device),
+        "device_name": name or platform.machine(),
+        "torch": str(torch.__version__),
+        "threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+    }

@@ -1,0 +1,111 @@
+"""The video inference engine: references, batching, adaptive search, cache, outputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from gcseg.data.davis import DavisDataset, read_annotation
+from gcseg.evaluation import evaluate
+from gcseg.inference import VideoSegmenter, sample_reference_frames, segment_dataset
+from gcseg.model import GCSeg
+from tests.conftest import small_config, square_video
+
+
+def _model(variant: str = "full") -> GCSeg:
+    torch.manual_seed(0)
+    return GCSeg(small_config(variant).model)
+
+
+def test_reference_frames_come_from_even_fragments():
+    rng = np.random.default_rng(0)
+    assert sample_reference_frames(1, 3, rng) == [0, 0]
+    assert sample_reference_frames(5, 0, rng) == [0]
+    for _ in range(20):
+        refs = sample_reference_frames(9, 3, rng)
+        assert refs[0] == 0 and 0 <= refs[1] <= 2 and 3 <= refs[2] <= 5 and 6 <= refs[3] <= 8
+    assert sample_reference_frames(2, 3, rng)[1:] == [0, 1]
+    a = sample_reference_frames(30, 3, np.random.default_rng(7))
+    assert a == sample_reference_frames(30, 3, np.random.default_rng(7))
+
+
+@pytest.mark.parametrize("variant", ["baseline", "ref", "coseg", "full"])
+def test_segment_a_two_object_video(variant):
+    frames, masks = square_video(frames=5, size=(64, 96), objects=2)
+    result = VideoSegmenter(_model(variant), num_refs=2).segment(frames, masks[0])
+    assert result.labels.shape == (5, 64, 96) and result.labels.dtype == np.uint8
+    np.testing.assert_array_equal(result.labels[0], masks[0])
+    assert set(np.unique(result.labels)) <= {0, 1, 2}
+    assert result.object_ids == [1, 2]
+    assert [r.index for r in result.records] == list(range(5))
+    assert result.records[3].references[0] == 0 and len(result.records[3].references) == 3
+
+
+def test_objects_in_one_batch_match_objects_one_by_one():
+    frames, masks = square_video(frames=2, size=(64, 96), objects=2)
+    model = _model()
+    both = VideoSegmenter(model, keep_probabilities=True).segment(frames, masks[0])
+    for k in (1, 2):
+        alone_mask = np.where(masks[0] == k, k, 0).astype(np.uint8)
+        alone = VideoSegmenter(model, keep_probabilities=True).segment(frames, alone_mask)
+        np.testing.assert_allclose(
+            both.probabilities[1, k - 1].astype(np.float32),
+            alone.probabilities[1, 0].astype(np.float32),
+            atol=2e-3,
+        )
+
+
+def test_merge_is_argmax_with_background_at_half():
+    frames, masks = square_video(frames=3, size=(64, 96), objects=2)
+    result = VideoSegmenter(_model(), keep_probabilities=True).segment(frames, masks[0])
+    probs = result.probabilities[2].astype(np.float32)  # (K, H, W)
+    expected = np.concatenate([np.full_like(probs[:1], 0.5), probs]).argmax(axis=0)
+    agree = (expected == result.labels[2]).mean()
+    assert agree > 0.999  # float16 storage of the probabilities may flip exact ties
+
+
+def test_adaptive_search_runs_the_backbone_again_only_when_rejected():
+    frames, masks = square_video(frames=4, size=(64, 96))
+    model = _model()
+    never = VideoSegmenter(model, threshold=-1.0).segment(frames, masks[0])
+    always = VideoSegmenter(model, threshold=1.01).segment(frames, masks[0])
+    off = VideoSegmenter(model, adaptive_search=False).segment(frames, masks[0])
+    for record in never.records[1:]:
+        if record.reliable == [True]:
+            assert record.backbone_passes == 1
+    assert all(r.backbone_passes == 2 and r.reliable == [False] for r in always.records[1:])
+    assert all(r.backbone_passes == 1 and r.judgment_scores is None for r in off.records[1:])
+
+
+def test_cache_holds_o_of_c_numbers_per_frame():
+    """A 300-frame video: the reference cache grows by the same few numbers per frame, and
+    that number does not depend on the frame size (no feature maps are kept)."""
+    model = _model()
+    per_frame = {}
+    for size, count in (((32, 32), 300), ((64, 96), 10)):
+        frames, masks = square_video(frames=1, size=size)
+        frames = np.broadcast_to(frames[:1], (count, *frames.shape[1:]))  # a still video
+        segmenter = VideoSegmenter(model, num_refs=3, adaptive_search=False)
+        segmenter.segment(frames, masks[0])
+        assert len(segmenter.cache) == count
+        per_frame[size] = segmenter.cache_numel() / count
+    assert per_frame[(32, 32)] == per_frame[(64, 96)]
+    channels = model.extractor.channels
+    assert per_frame[(64, 96)] <= 2 * channels["res5"] + sum(channels.values()) + 64
+
+
+def test_segment_dataset_writes_results_and_timing(tiny_davis, tmp_path):
+    dataset = DavisDataset(tiny_davis)
+    out = tmp_path / "results"
+    timing = segment_dataset(VideoSegmenter(_model()), dataset, out, progress=False)
+    assert sorted(p.name for p in (out / "two").iterdir()) == [f"{i:05d}.png" for i in range(4)]
+    assert read_annotation(out / "two" / "00000.png").max() == 2
+    saved = json.loads((out / "timing.json").read_text())
+    assert saved["frames"] == 6 and saved["device"] == "cpu"
+    assert saved["seconds_per_frame"] > 0 and saved["resolution"] == "48x32"
+    assert timing["frames_per_second"] == pytest.approx(1 / timing["seconds_per_frame"])
+    scores = evaluate(tiny_davis, out, progress=False)
+    assert 0.0 <= scores.global_stats["J&F-Mean"] <= 1.0

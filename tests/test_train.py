@@ -1,0 +1,137 @@
+"""Training: stages, logs, checkpoints, exact resume, DDP with two CPU processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from gcseg.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
+from gcseg.train import Trainer, plot_training, read_log, train, weights_digest
+from tests.conftest import square_video, write_davis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory) -> Path:
+    """A train and a val split of small moving-square videos."""
+    root = tmp_path_factory.mktemp("videos") / "davis"
+    write_davis(root, {f"t{i}": square_video(8, (64, 96), objects=1 + i % 2, seed=i)
+                       for i in range(3)}, split="train")
+    write_davis(root, {"v0": square_video(6, (64, 96), seed=9)}, split="val")
+    return root
+
+
+def _config(root: Path, variant: str = "full"):
+    from tests.conftest import small_config
+
+    config = small_config(variant)
+    config.data.root = str(root)
+    train = config.train
+    train.batch_size, train.pretrain_steps, train.simulated_pretraining = 2, 2, True
+    train.steps, train.recurrent_steps, train.recurrent_clip_len = 3, 1, 3
+    train.log_every, train.checkpoint_every, train.eval_every = 1, 2, 0
+    return config
+
+
+def test_three_stages_log_checkpoint_and_evaluate(videos, tmp_path):
+    config = _config(videos)
+    config.train.eval_every = 6
+    summary = train(config, tmp_path / "run", progress=False)
+    assert summary["step"] == 6 and summary["total_steps"] == 6
+    losses, evals = read_log(tmp_path / "run")
+    assert [row["stage"] for row in losses] == ["simulated"] * 2 + ["video"] * 3 + ["recurrent"]
+    assert all(float(row["loss"]) > 0 for row in losses)
+    assert [int(row["step"]) for row in evals] == [6]
+    assert 0.0 <= float(evals[0]["J&F"]) <= 1.0
+    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert checkpoint["step"] == 6 and checkpoint["stage"] == "done"
+    assert checkpoint["metrics"]["J&F"] == pytest.approx(float(evals[0]["J&F"]), abs=1e-4)
+    model, loaded_config = load_model(tmp_path / "run" / "checkpoint.pt")
+    assert loaded_config.model == config.model and not model.training
+    assert (tmp_path / "run" / "val_results" / "v0" / "00005.png").is_file()
+    figure = plot_training(tmp_path / "run")
+    assert len(figure.axes) == 2 and figure.axes[0].lines
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(config, tmp_path / "run", progress=False)
+
+
+def test_frozen_backbone_after_pretraining(videos, tmp_path):
+    config = _config(videos)
+    config.train.freeze_backbone_after_pretrain = True
+    trainer = Trainer(config, tmp_path / "run", progress=False)
+    before = {k: v.clone() for k, v in trainer.model.extractor.state_dict().items()}
+    trainer.run(stop_after=2)  # stage 1: the extractor learns
+    after_stage1 = {k: v.clone() for k, v in trainer.model.extractor.state_dict().items()}
+    assert any(not torch.equal(before[k], after_stage1[k]) for k in before)
+    trainer.run(stop_after=5)  # stage 2: frozen, BatchNorm statistics too
+    for key, value in trainer.model.extractor.state_dict().items():
+        torch.testing.assert_close(value, after_stage1[key], msg=key)
+
+
+def test_resume_gives_the_same_weights(videos, tmp_path):
+    config = _config(videos, variant="coseg")
+    straight = train(config, tmp_path / "straight", progress=False)
+    first = Trainer(config, tmp_path / "resumed", progress=False)
+    first.run(stop_after=3)  # "interrupted" in stage 2
+    assert load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["step"] == 3
+    resumed = train(config, tmp_path / "resumed", resume=True, progress=False)
+    assert resumed["weights_sha256"] == straight["weights_sha256"]
+    losses, _ = read_log(tmp_path / "resumed")
+    assert [int(row["step"]) for row in losses] == list(range(1, 7))
+    other = _config(videos, variant="full")
+    with pytest.raises(ValueError, match="another config"):
+        train(other, tmp_path / "resumed", resume=True, progress=False)
+
+
+def test_checkpoints_are_atomic_and_loaded_safely(tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"model": {"w": torch.ones(2)}, "config": {}, "step": 1})
+    good = path.read_bytes()
+
+    def broken_save(obj, name):
+        Path(name).write_bytes(b"half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, {"model": {}, "config": {}})
+    monkeypatch.undo()
+    assert path.read_bytes() == good and not list(tmp_path.glob("*.tmp"))
+    (tmp_path / "bad.pt").write_bytes(good[: len(good) // 2])
+    with pytest.raises(CheckpointError, match="bad.pt: not a readable checkpoint"):
+        load_checkpoint(tmp_path / "bad.pt")
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    torch.save({"model": Evil(), "config": {}}, tmp_path / "evil.pt")
+    with pytest.raises(CheckpointError, match="evil.pt"):
+        load_checkpoint(tmp_path / "evil.pt")
+    with pytest.raises(CheckpointError, match="missing.pt: checkpoint not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_ddp_two_cpu_processes_stay_identical(videos, tmp_path):
+    config = _config(videos)
+    config.train.pretrain_steps, config.train.steps, config.train.recurrent_steps = 1, 2, 1
+    config_path = tmp_path / "config.yaml"
+    config.to_yaml(config_path)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+               "--master_port", "29533", "-m", "gcseg", "train", "--config", str(config_path),
+               "--out", str(tmp_path / "ddp"), "--device", "cpu", "--no-progress"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["replicas_identical"] is True
+    model, _ = load_model(tmp_path / "ddp" / "checkpoint.pt")
+    assert weights_digest(model) == summary["weights_sha256"]
