@@ -79,7 +79,7 @@ class VideoResult:
     labels: np.ndarray
     object_ids: list[int]
     records: list[FrameRecord] = field(default_factory=list)
-    probabilities: np.ndarray | None = None  # (T, K, H, W) float16 when kept
+    probabilities: np.ndarray | None = None  # (T, K, H, W) float32 when kept
 
     @property
     def seconds_per_frame(self) -> float:
@@ -155,7 +155,7 @@ class VideoSegmenter:
         rng = np.random.default_rng(self.seed)
         labels_out = np.zeros((count, *first_mask.shape), dtype=np.uint8)
         labels_out[0] = np.where(first_mask == 255, 0, first_mask)
-        probs_out = (np.zeros((count, len(object_ids), *first_mask.shape), dtype=np.float16)
+        probs_out = (np.zeros((count, len(object_ids), *first_mask.shape), dtype=np.float32)
                      if self.keep_probabilities else None)
         if probs_out is not None:
             probs_out[0] = (labels_out[0][None] == np.array(object_ids)[:, None, None])

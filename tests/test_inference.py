@@ -52,9 +52,7 @@ def test_objects_in_one_batch_match_objects_one_by_one():
         alone_mask = np.where(masks[0] == k, k, 0).astype(np.uint8)
         alone = VideoSegmenter(model, keep_probabilities=True).segment(frames, alone_mask)
         np.testing.assert_allclose(
-            both.probabilities[1, k - 1].astype(np.float32),
-            alone.probabilities[1, 0].astype(np.float32),
-            atol=2e-3,
+            both.probabilities[1, k - 1], alone.probabilities[1, 0], atol=1e-5
         )
 
 
@@ -63,8 +61,7 @@ def test_merge_is_argmax_with_background_at_half():
     result = VideoSegmenter(_model(), keep_probabilities=True).segment(frames, masks[0])
     probs = result.probabilities[2].astype(np.float32)  # (K, H, W)
     expected = np.concatenate([np.full_like(probs[:1], 0.5), probs]).argmax(axis=0)
-    agree = (expected == result.labels[2]).mean()
-    assert agree > 0.999  # float16 storage of the probabilities may flip exact ties
+    np.testing.assert_array_equal(expected, result.labels[2])
 
 
 def test_adaptive_search_runs_the_backbone_again_only_when_rejected():
@@ -94,7 +91,7 @@ def test_cache_holds_o_of_c_numbers_per_frame():
         per_frame[size] = segmenter.cache_numel() / count
     assert per_frame[(32, 32)] == per_frame[(64, 96)]
     channels = model.extractor.channels
-    assert per_frame[(64, 96)] <= 2 * channels["res5"] + sum(channels.values()) + 64
+    assert per_frame[(64, 96)] <= 2 * channels[model.top_level] + sum(channels.values()) + 64
 
 
 def test_segment_dataset_writes_results_and_timing(tiny_davis, tmp_path):

@@ -237,7 +237,7 @@ def test_resnet101_extractor_count_matches_torchvision():
 def test_describe_tiny_report():
     text = describe(get_preset("tiny"))
     assert "resnet18" in text and "240x432" in text
-    assert "matches torchvision resnet18 without fc (11,176,512)" in text
+    assert "matches torchvision resnet18 without fc and layer4 (2,782,784)" in text
     for variant in VARIANTS:
         assert variant in text
     assert "encode_frame" in text and "per frame" in text

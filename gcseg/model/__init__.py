@@ -14,7 +14,6 @@ from gcseg.model.coseg import CoSegmentation, broadcast_attend
 from gcseg.model.decoder import ASPP, Decoder, DecoderOutput, GlobalConvBlock, ResidualBlock
 from gcseg.model.feature_extractor import FeatureExtractor, WeightsUnavailableError
 from gcseg.model.gcseg import (
-    HEAD_LEVEL,
     FrameFeatures,
     GCSeg,
     Internals,
@@ -35,7 +34,6 @@ from gcseg.model.reference import (
 
 __all__ = [
     "ASPP",
-    "HEAD_LEVEL",
     "CoSegmentation",
     "Decoder",
     "DecoderOutput",

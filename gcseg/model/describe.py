@@ -60,11 +60,14 @@ def module_parameters(model: GCSeg) -> dict[str, int]:
     return out
 
 
-def torchvision_backbone_parameters(backbone: str) -> int:
-    """Parameters of torchvision's ``backbone`` minus its ``fc`` layer (built on meta)."""
+def torchvision_backbone_parameters(backbone: str, top_level: str = "res5") -> int:
+    """Parameters of torchvision's ``backbone`` minus its ``fc`` layer (built on meta), and
+    minus ``layer4`` when the extractor stops at ``res4``."""
     with torch.device("meta"):
         net = getattr(torchvision.models, backbone)(weights=None)
-    return count_parameters(net) - count_parameters(net.fc)
+    dropped = count_parameters(net.fc) + (count_parameters(net.layer4) if top_level == "res4"
+                                          else 0)
+    return count_parameters(net) - dropped
 
 
 def module_tree(model: nn.Module, depth: int = 2) -> str:
@@ -152,13 +155,13 @@ def describe(preset_or_config: str | GCSegConfig = "tiny", device: str = "meta")
     for row in rows:
         out.append(f"{row:<24}" + "".join(f"{counts[v][row]:>14,}" for v in VARIANTS))
     rgb = counts["full"]["extractor (RGB)"]
-    reference = torchvision_backbone_parameters(m.backbone)
+    reference = torchvision_backbone_parameters(m.backbone, m.top_level)
     mask_conv = counts["full"]["extractor (mask conv)"]
     verdict = "matches" if rgb == reference else "DOES NOT MATCH"
     out += [
         "",
         f"Backbone check: extractor RGB part {rgb:,} {verdict} torchvision {m.backbone} without "
-        f"fc ({reference:,}); mask conv {mask_conv:,} = 64*7*7 = {64 * 7 * 7:,}.",
+        f"fc{'' if m.top_level == 'res5' else ' and layer4'} ({reference:,}); mask conv {mask_conv:,} = 64*7*7 = {64 * 7 * 7:,}.",
         "",
         f"FLOPs per frame, inference path at {height}x{width} (GFLOPs; 1 GFLOP = 1e9 FLOPs, "
         f"2 per multiply-add; n = {config.inference.num_refs} references + frame 0):",

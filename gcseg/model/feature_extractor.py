@@ -153,6 +153,8 @@ class FeatureExtractor(nn.Module):
         weights: ``"imagenet"``, a path, or ``None``.
         frozen: start frozen (no gradients, BatchNorm in eval mode).
         normalize_input: apply ImageNet mean/std to the image inside the module.
+        top_level: ``res5`` (default) or ``res4``: stop there, without building the stages
+            after it (a smaller, faster extractor for CPU runs).
 
     Attributes:
         channels: ``{level: C_l}``; strides: ``{level: stride}``.
@@ -165,8 +167,12 @@ class FeatureExtractor(nn.Module):
         weights: str | Path | None = None,
         frozen: bool = False,
         normalize_input: bool = True,
+        top_level: str = "res5",
     ) -> None:
         super().__init__()
+        if top_level not in ("res4", "res5"):
+            raise ValueError(f"top_level must be 'res4' or 'res5', got {top_level!r}")
+        self.top_level = top_level
         if backbone not in _BUILDERS:
             raise ValueError(f"unknown backbone {backbone!r} (known: {list(_BUILDERS)})")
         if output_stride not in (8, 16, 32):
@@ -179,18 +185,20 @@ class FeatureExtractor(nn.Module):
         self.conv1_mask = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
         nn.init.zeros_(self.conv1_mask.weight)  # the RGB path is unchanged at the start
         self.bn1, self.relu, self.maxpool = net.bn1, net.relu, net.maxpool
-        self.layer1, self.layer2, self.layer3, self.layer4 = (
-            net.layer1, net.layer2, net.layer3, net.layer4,
-        )
+        self.layer1, self.layer2, self.layer3 = net.layer1, net.layer2, net.layer3
+        self.layer4 = net.layer4 if top_level == "res5" else None
         self.channels = dict(BACKBONE_CHANNELS[backbone])
         self.strides = {"res2": 4, "res3": 8, "res4": 16, "res5": 32}
-        if output_stride <= 16:
+        if self.layer4 is None:
+            del self.channels["res5"], self.strides["res5"]
+        elif output_stride <= 16:
             _dilate_stage(self.layer4, dilation=32 // output_stride, previous=16 // output_stride)
             self.strides["res5"] = output_stride
         if output_stride == 8:
             _dilate_stage(self.layer3, dilation=2, previous=1)
             self.strides["res4"] = 8
-            self.strides["res5"] = 8
+            if self.layer4 is not None:
+                self.strides["res5"] = 8
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), False)
         if weights is not None:
@@ -205,7 +213,8 @@ class FeatureExtractor(nn.Module):
             state, source = _imagenet_state_dict(self.backbone_name), "ImageNet weights"
         else:
             state, source = load_backbone_state(weights), str(weights)
-        state = {k: v for k, v in state.items() if not k.startswith("fc.")}
+        dropped = ("fc.",) if self.layer4 is not None else ("fc.", "layer4.")
+        state = {k: v for k, v in state.items() if not k.startswith(dropped)}
         missing, unexpected = self.load_state_dict(state, strict=False)
         missing = [k for k in missing if k != "conv1_mask.weight"]
         if missing or unexpected:
@@ -253,5 +262,7 @@ class FeatureExtractor(nn.Module):
         res2 = self.layer1(x)  # (B, C2, H/4, W/4)
         res3 = self.layer2(res2)  # (B, C3, H/8, W/8)
         res4 = self.layer3(res3)  # (B, C4, H/16, W/16) at output stride >= 16
+        if self.layer4 is None:
+            return {"res2": res2, "res3": res3, "res4": res4}
         res5 = self.layer4(res4)  # (B, C5, H/os, W/os)
         return {"res2": res2, "res3": res3, "res4": res4, "res5": res5}

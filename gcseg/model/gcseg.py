@@ -56,7 +56,6 @@ from gcseg.model.mask_encoder import MaskEncoder, grid_boxes, mask_boxes
 from gcseg.model.reference import ReferenceInternals, ReferenceModule
 
 __all__ = [
-    "HEAD_LEVEL",
     "FrameFeatures",
     "GCSeg",
     "Internals",
@@ -67,8 +66,6 @@ __all__ = [
     "gcseg_loss_terms",
 ]
 
-HEAD_LEVEL = "res5"
-"""The level read by the Mask Encoder, Reference Module, Judgment and decoders (grid of G)."""
 
 
 # ----------------------------------------------------------------------------- containers
@@ -296,12 +293,15 @@ class GCSeg(nn.Module):
         self.extractor = FeatureExtractor(
             config.backbone, config.output_stride, config.weights,
             frozen=config.freeze_backbone, normalize_input=config.normalize_input,
+            top_level=config.top_level,
         )
+        self.top_level = config.top_level
+        """The level read by the Mask Encoder, Reference Module, Judgment and decoders."""
         channels = self.extractor.channels
-        top = channels[HEAD_LEVEL]
+        top = channels[self.top_level]
         self.coseg = (
             CoSegmentation(channels, config.coseg_levels, config.coseg_dim,
-                           config.coseg_activation, config.head_norm, grid_level=HEAD_LEVEL)
+                           config.coseg_activation, config.head_norm, grid_level=self.top_level)
             if self.uses_coseg else None
         )
         self.mask_encoder = (
@@ -360,7 +360,7 @@ class GCSeg(nn.Module):
         Returns ``r_{t-n}`` (Mask Encoder), ``f_{t-n}`` (co-segmentation vectors), the ROI boxes
         and the pooled object vector of the Judgment Module.
         """
-        top = features[HEAD_LEVEL]  # (B, C, h, w)
+        top = features[self.top_level]  # (B, C, h, w)
         box, valid = mask_boxes(mask)
         summary = ReferenceSummary(valid=valid, boxes=grid_boxes(box))
         if self.mask_encoder is not None:
@@ -396,7 +396,7 @@ class GCSeg(nn.Module):
               threshold: float = 0.7) -> JudgmentResult:
         """Judgment Module: is ``M_{t-1}`` reliable? ``features = encode_frame(I_t, M_{t-1})``,
         ``first`` = the summary of frame 0 (with M_0)."""
-        current = self.judgment.pool(features[HEAD_LEVEL], prev_mask)
+        current = self.judgment.pool(features[self.top_level], prev_mask)
         return self.judgment.compare(first.pooled_object(), current, threshold)
 
     # --- training path ---------------------------------------------------------------------
@@ -442,7 +442,7 @@ class GCSeg(nn.Module):
     def _heads(self, features: FrameFeatures, refs: ReferenceSummary | None,
                with_aux: bool) -> tuple[DecoderOutput, Internals]:
         """Co-segmentation / Reference Module -> decoder(s), for matched batches."""
-        top = features[HEAD_LEVEL]  # (B, C, h, w)
+        top = features[self.top_level]  # (B, C, h, w)
         parts, internals = [], {}
         G = None
         if self.coseg is not None:
