@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+CHECKPOINT ?=
+
 demo: $(STAMP)
-	$(PY) -m gcseg demo --workdir runs/demo
+	$(PY) -m gcseg demo --workdir runs/demo $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 
 test: $(STAMP)
 	MPLBACKEND=Agg GCSEG_QUICK=1 $(PY) -m pytest

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "load_model"]
+__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "load_model", "export_model"]
 
 REQUIRED_KEYS = ("model", "config")
 
@@ -36,6 +36,7 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
     os.close(fd)
     try:
         torch.save(payload, tmp_name)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; a checkpoint is shared
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -59,6 +60,23 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     return payload
 
 
+def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike,
+                 half: bool = True) -> Path:
+    """Write the weights of a training checkpoint without the optimiser state, for sharing.
+
+    Floating-point weights are stored as float16 when ``half`` (half the size; they are cast
+    back to float32 when loaded); the config, step and metrics are kept.
+    """
+    payload = load_checkpoint(checkpoint)
+    weights = {
+        key: value.half() if half and value.is_floating_point() else value
+        for key, value in payload["model"].items()
+    }
+    keep = {key: payload[key] for key in ("step", "stage", "config", "metrics", "provenance")
+            if key in payload}
+    return save_checkpoint(out, {"model": weights, **keep})
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """The :class:`~gcseg.model.GCSeg` stored in a checkpoint, in eval mode, and its config."""
     from gcseg.config import GCSegConfig
@@ -69,7 +87,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
     config.model.weights = None  # the checkpoint holds the weights
     model = GCSeg(config.model)
     try:
-        model.load_state_dict(payload["model"])
+        model.load_state_dict(payload["model"])  # float16 exports are cast to float32 here
     except RuntimeError as error:
         raise CheckpointError(f"{path}: weights do not fit its config ({error})") from error
     return model.to(device).eval(), config

@@ -111,7 +111,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gcseg.demo import run_demo
 
-    run_demo(args.workdir, seed=args.seed, quick=args.quick)
+    run_demo(args.workdir, seed=args.seed, quick=args.quick, checkpoint=args.checkpoint,
+             device=args.device)
     return 0
 
 
@@ -207,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workdir", type=Path, default=Path("runs/demo"))
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quick", action="store_true", help="a smaller benchmark (for tests)")
+    demo.add_argument("--checkpoint", type=Path,
+                      help="use this trained model instead of training one (e.g. the shipped "
+                           "checkpoints/tiny_synthetic.pt)")
+    demo.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
     demo.set_defaults(run=_cmd_demo)
 
     train = commands.add_parser("train", help="train GCSeg (torchrun for several processes)")

@@ -134,8 +134,9 @@ def test_ddp_two_cpu_processes_stay_identical(videos, tmp_path):
     config.to_yaml(config_path)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-               "--master_port", str(_free_port()), "-m", "gcseg", "train", "--config", str(config_path),
-               "--out", str(tmp_path / "ddp"), "--device", "cpu", "--no-progress"]
+               "--master_port", str(_free_port()), "-m", "gcseg", "train",
+               "--config", str(config_path), "--out", str(tmp_path / "ddp"), "--device", "cpu",
+               "--no-progress"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300,
                           cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -96,6 +96,7 @@ def _atomic_save(image: Image.Image, path: Path, **save_kwargs) -> None:
     os.close(fd)
     try:
         image.save(tmp_name, **save_kwargs)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

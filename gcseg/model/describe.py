@@ -161,7 +161,8 @@ def describe(preset_or_config: str | GCSegConfig = "tiny", device: str = "meta")
     out += [
         "",
         f"Backbone check: extractor RGB part {rgb:,} {verdict} torchvision {m.backbone} without "
-        f"fc{'' if m.top_level == 'res5' else ' and layer4'} ({reference:,}); mask conv {mask_conv:,} = 64*7*7 = {64 * 7 * 7:,}.",
+        f"fc{'' if m.top_level == 'res5' else ' and layer4'} ({reference:,}); "
+        f"mask conv {mask_conv:,} = 64*7*7 = {64 * 7 * 7:,}.",
         "",
         f"FLOPs per frame, inference path at {height}x{width} (GFLOPs; 1 GFLOP = 1e9 FLOPs, "
         f"2 per multiply-add; n = {config.inference.num_refs} references + frame 0):",

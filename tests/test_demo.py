@@ -1,0 +1,86 @@
+"""The main job end to end (quick mode), the shipped-model export, the CLI's errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gcseg.checkpoint import export_model, load_checkpoint, load_model
+from gcseg.cli import main
+from gcseg.train import weights_digest
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--quick", "--workdir", str(workdir), "--device", "cpu"]) == 0
+    return workdir
+
+
+def test_demo_writes_a_report(demo):
+    report = demo / "report"
+    summary = json.loads((report / "summary.json").read_text())
+    methods = [row["method"] for row in summary["rows"]]
+    assert methods == ["copy-first baseline", "GCSeg tiny (full)"]
+    assert all(0.0 <= row["J&F"] <= 1.0 for row in summary["rows"])
+    assert summary["device"] == "cpu" and summary["quick"] is True
+    text = (report / "summary.txt").read_text()
+    assert "copy-first baseline" in text and "J&F by attribute" in text
+    for method in ("copy-first", "gcseg"):
+        assert (report / method / "global_results-val.csv").is_file()
+        assert (report / method / "per-attribute_results-val.csv").is_file()
+    overlays = sorted((report / "overlays").iterdir())
+    assert [p.name for p in overlays] == ["syn-val-000.png", "syn-val-001.png"]
+    gif = Image.open(report / "syn-val-000.gif")
+    assert gif.n_frames >= 6
+    assert not (demo / ".report.partial").exists()
+
+
+def test_demo_reuses_the_benchmark_and_the_finished_training(demo, capsys):
+    before = (demo / "train" / "checkpoint.pt").stat().st_mtime_ns
+    assert main(["demo", "--quick", "--workdir", str(demo), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "reusing the synthetic benchmark" in out
+    payload = load_checkpoint(demo / "train" / "checkpoint.pt")
+    assert payload["step"] == 3  # not trained again
+    assert (demo / "train" / "checkpoint.pt").stat().st_mtime_ns >= before
+
+
+def test_export_halves_the_size_and_loads_back(demo, tmp_path):
+    source = demo / "train" / "checkpoint.pt"
+    out = export_model(source, tmp_path / "model.pt")
+    assert out.stat().st_size < 0.4 * source.stat().st_size  # no optimiser, float16
+    payload = load_checkpoint(out)
+    assert "optimizer" not in payload and payload["step"] == 3
+    exported, _ = load_model(out)
+    trained, _ = load_model(source)
+    for (name, a), b in zip(exported.state_dict().items(), trained.state_dict().values(),
+                            strict=True):
+        if a.is_floating_point():
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-4, err_msg=name)
+    assert weights_digest(exported) != weights_digest(trained)  # rounded to float16
+
+
+def test_segment_and_evaluate_commands(demo, tmp_path, capsys):
+    results = tmp_path / "results"
+    root = demo / "synthetic"
+    assert main(["segment", "--davis", str(root), "--checkpoint",
+                 str(demo / "train" / "checkpoint.pt"), "--out", str(results),
+                 "--no-adaptive-search", "--refs", "1", "--device", "cpu"]) == 0
+    timing = json.loads((results / "timing.json").read_text())
+    assert timing["adaptive_search"] is False and timing["num_refs"] == 1
+    assert main(["evaluate", "--davis", str(root), "--results", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "J&F-Mean" in out and (results / "per-sequence_results-val.csv").is_file()
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    assert main(["evaluate", "--davis", str(tmp_path / "nope"), "--results", str(tmp_path)]) == 2
+    assert "nope: dataset folder not found" in capsys.readouterr().err
+    (tmp_path / "bad.pt").write_bytes(b"garbage")
+    code = main(["segment", "--davis", str(tmp_path), "--checkpoint", str(tmp_path / "bad.pt"),
+                 "--out", str(tmp_path / "r")])
+    assert code == 2 and "bad.pt: not a readable checkpoint" in capsys.readouterr().err
