@@ -24,8 +24,9 @@ CHECKPOINT ?=
 demo: $(STAMP)
 	$(PY) -m gcseg demo --workdir runs/demo $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 
+# Unit tests, then every notebook executed by nbval in quick mode.
 test: $(STAMP)
-	MPLBACKEND=Agg GCSEG_QUICK=1 $(PY) -m pytest
+	MPLBACKEND=Agg GCSEG_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -32,7 +32,7 @@ from gcseg.evaluation import EvaluationResult, evaluate
 from gcseg.inference import VideoSegmenter, segment_dataset
 from gcseg.runtime import pick_device, provenance
 from gcseg.train import train
-from gcseg.viz import label_strip, overlay, save_gif, side_by_side
+from gcseg.viz.frames import label_strip, overlay, save_gif, side_by_side
 
 __all__ = ["DEMO_SETTINGS", "demo_config", "run_demo"]
 

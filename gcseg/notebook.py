@@ -1,0 +1,111 @@
+"""What every notebook needs, in one place: data, a trained model, sizes for quick mode.
+
+- :func:`synthetic_benchmark` -- the synthetic benchmark in ``<repo>/data/synthetic`` (made on
+  first use; in quick mode a small one in ``<repo>/data/synthetic-quick``).
+- :func:`load_or_train` -- the shipped ``checkpoints/tiny_synthetic.pt`` when present, else a
+  short training run (the UvA tutorials' load-or-train: a student is never stuck).
+- :func:`settings` -- the sizes of the current mode (``GCSEG_QUICK=1`` shrinks everything).
+
+Notebooks call these instead of testing ``GCSEG_QUICK`` themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from gcseg.checkpoint import load_model
+from gcseg.config import GCSegConfig
+from gcseg.data.synthetic import make_synthetic
+from gcseg.runtime import pick_device, quick_mode
+
+__all__ = [
+    "REPO_ROOT",
+    "SHIPPED_CHECKPOINT",
+    "NotebookSettings",
+    "settings",
+    "synthetic_benchmark",
+    "load_or_train",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+"""The repository holding the package (notebooks, checkpoints/ and data/ live there)."""
+
+SHIPPED_CHECKPOINT = REPO_ROOT / "checkpoints" / "tiny_synthetic.pt"
+"""The ``tiny`` model trained on the synthetic benchmark by the command in its JSON card."""
+
+
+@dataclass(frozen=True)
+class NotebookSettings:
+    """Sizes of one mode; notebooks read these instead of literals."""
+
+    quick: bool
+    benchmark: dict
+    """Arguments of :func:`gcseg.data.synthetic.make_synthetic`."""
+    train_steps: int
+    """Steps of a short training run in a notebook."""
+    recurrent_steps: int
+    max_videos: int
+    """Videos to segment / score in a notebook (0: all)."""
+
+
+def _settings(mode: str) -> NotebookSettings:
+    from gcseg.demo import DEMO_SETTINGS  # one source for the benchmark and training sizes
+
+    demo = DEMO_SETTINGS[mode]
+    return NotebookSettings(
+        quick=mode == "quick",
+        benchmark=dict(demo["benchmark"]),
+        train_steps=demo["train"]["steps"],
+        recurrent_steps=demo["train"]["recurrent_steps"],
+        max_videos=1 if mode == "quick" else 0,
+    )
+
+
+def settings() -> NotebookSettings:
+    """The settings of the current mode (quick when ``GCSEG_QUICK=1``)."""
+    return _settings("quick" if quick_mode() else "full")
+
+
+def synthetic_benchmark(root: str | os.PathLike | None = None, seed: int = 0) -> Path:
+    """The synthetic benchmark's root, generated on first use (same seed, same files)."""
+    current = settings()
+    if root is None:
+        root = REPO_ROOT / "data" / ("synthetic-quick" if current.quick else "synthetic")
+    root = Path(root)
+    if not (root / "synthetic.json").is_file():
+        make_synthetic(root, seed=seed, overwrite=True, **current.benchmark)
+    return root
+
+
+def load_or_train(
+    checkpoint: str | os.PathLike | None = None,
+    run_dir: str | os.PathLike | None = None,
+    device: str | None = None,
+) -> tuple[torch.nn.Module, GCSegConfig, str]:
+    """``(model, config, source)``: a trained ``tiny`` GCSeg, loaded or trained now.
+
+    Uses ``checkpoint`` (default: the shipped one) when it exists -- except in quick mode,
+    whose small benchmark has another frame size; otherwise trains the demo's short run into
+    ``run_dir`` (default ``<repo>/runs/notebook``) and loads that.  ``source`` says which.
+    """
+    from gcseg.demo import demo_config
+    from gcseg.train import train
+
+    device = pick_device(device)
+    current = settings()
+    path = Path(checkpoint) if checkpoint is not None else SHIPPED_CHECKPOINT
+    if path.is_file() and not current.quick:
+        model, config = load_model(path, device)
+        return model, config, f"loaded {path}"
+    run_dir = Path(run_dir or REPO_ROOT / "runs" / ("notebook-quick" if current.quick
+                                                    else "notebook"))
+    config = demo_config(synthetic_benchmark(), current.quick, seed=0)
+    trained = run_dir / "checkpoint.pt"
+    if not trained.is_file():
+        train(config, run_dir, device=str(device))
+    model, config = load_model(trained, device)
+    return model, config, f"trained in {run_dir}"
