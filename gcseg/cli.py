@@ -158,6 +158,20 @@ def _cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from gcseg.checkpoint import export_model
+    from gcseg.model_card import write_model_card
+
+    out = export_model(args.checkpoint, args.out, half=not args.float32)
+    print(f"exported {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    if args.davis is not None:
+        card = write_model_card(out, args.checkpoint.parent, args.davis, args.split,
+                                command=" ".join(["python -m gcseg", *args.argv]),
+                                device=args.device)
+        print(f"model card with validation scores: {card}")
+    return 0
+
+
 def _cmd_describe(args: argparse.Namespace) -> int:
     from gcseg.model.describe import describe
 
@@ -235,6 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
     segment.set_defaults(run=_cmd_segment)
 
+    export = commands.add_parser(
+        "export", help="share a checkpoint: weights only (float16) + a JSON card with scores")
+    export.add_argument("--checkpoint", required=True, type=Path, help="RUN/checkpoint.pt")
+    export.add_argument("--out", required=True, type=Path, help="e.g. checkpoints/name.pt")
+    export.add_argument("--float32", action="store_true", help="keep float32 weights")
+    export.add_argument("--davis", type=Path, help="score it on this dataset for the card")
+    export.add_argument("--set", dest="split", default="val")
+    export.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
+    export.set_defaults(run=_cmd_export)
+
     describe = commands.add_parser("describe", help="modules, parameters and FLOPs of a preset")
     describe.add_argument("--preset", default="tiny", help="config preset (tiny, paper)")
     describe.set_defaults(run=_cmd_describe)
@@ -247,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     from gcseg.config import ConfigError
     from gcseg.data.davis import DavisFormatError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.run(args)
     except (DavisFormatError, CheckpointError, ConfigError, FileNotFoundError,

@@ -64,6 +64,23 @@ def test_export_halves_the_size_and_loads_back(demo, tmp_path):
     assert weights_digest(exported) != weights_digest(trained)  # rounded to float16
 
 
+def test_export_command_writes_a_model_card(demo, tmp_path):
+    out = tmp_path / "shared.pt"
+    assert main(["export", "--checkpoint", str(demo / "train" / "checkpoint.pt"), "--out",
+                 str(out), "--davis", str(demo / "synthetic"), "--device", "cpu"]) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["command"].startswith("python -m gcseg export --checkpoint")
+    assert card["size_bytes"] == out.stat().st_size and card["trained_steps"] == 3
+    assert card["validation"]["videos"] == 2
+    for method in ("gcseg", "copy_first_baseline"):
+        assert 0.0 <= card["validation"][method]["J&F-Mean"] <= 1.0
+    summary = json.loads((demo / "report" / "summary.json").read_text())
+    baseline = summary["rows"][0]["J&F"]
+    assert card["validation"]["copy_first_baseline"]["J&F-Mean"] == pytest.approx(baseline,
+                                                                                   abs=1e-4)
+    assert card["training"]["wall_seconds"] > 0
+
+
 def test_segment_and_evaluate_commands(demo, tmp_path, capsys):
     results = tmp_path / "results"
     root = demo / "synthetic"

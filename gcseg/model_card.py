@@ -1,0 +1,90 @@
+"""The JSON card beside a shared checkpoint: how it was made and how well it segments.
+
+``python -m gcseg export --checkpoint RUN/checkpoint.pt --out checkpoints/X.pt --davis DATA``
+exports the weights (:func:`gcseg.checkpoint.export_model`) and writes ``checkpoints/X.json``
+with the training command's config, seed, commit, device and wall time (from the run's
+``summary.json``), and the validation scores measured now with the exported weights: GCSeg's
+J&F and the copy-the-first-mask baseline's, on the same split with the same evaluator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from gcseg.baselines import run_baseline
+from gcseg.checkpoint import load_checkpoint, load_model
+from gcseg.data.davis import DavisDataset
+from gcseg.evaluation import evaluate
+from gcseg.inference import VideoSegmenter, segment_dataset
+from gcseg.runtime import pick_device, provenance
+
+__all__ = ["write_model_card"]
+
+
+def _scores(result) -> dict[str, float]:
+    return {key: round(float(value), 4) for key, value in result.global_stats.items()}
+
+
+def write_model_card(
+    exported: str | os.PathLike,
+    run_dir: str | os.PathLike,
+    davis_root: str | os.PathLike,
+    split: str = "val",
+    command: str | None = None,
+    device: str | None = None,
+) -> Path:
+    """Score ``exported`` on ``davis_root``/``split`` and write ``<exported>.json``."""
+    exported, run_dir = Path(exported), Path(run_dir)
+    device = pick_device(device)
+    summary_path = run_dir / "summary.json"
+    training = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    payload = load_checkpoint(exported)
+    model, config = load_model(exported, device)
+    dataset = DavisDataset(davis_root, config.data.year, split, config.data.resolution)
+    inference = config.inference
+    segmenter = VideoSegmenter(model, inference.num_refs, inference.adaptive_search,
+                               inference.judgment_threshold, inference.seed, device)
+    with tempfile.TemporaryDirectory() as scratch:
+        started = time.perf_counter()
+        timing = segment_dataset(segmenter, dataset, Path(scratch) / "gcseg", progress=False)
+        segment_seconds = time.perf_counter() - started
+        gcseg_scores = _scores(evaluate(davis_root, Path(scratch) / "gcseg", split=split,
+                                        year=config.data.year, progress=False))
+        run_baseline("copy-first", dataset, Path(scratch) / "copy-first", progress=False)
+        baseline_scores = _scores(evaluate(davis_root, Path(scratch) / "copy-first",
+                                           split=split, year=config.data.year, progress=False))
+    card = {
+        "checkpoint": exported.name,
+        "size_bytes": exported.stat().st_size,
+        "command": command,
+        "config": payload["config"],
+        "seed": payload["config"]["train"]["seed"],
+        "trained_steps": payload.get("step"),
+        "training": {
+            "commit": training.get("commit"),
+            "device": training.get("device"),
+            "device_name": training.get("device_name"),
+            "threads": training.get("threads"),
+            "torch": training.get("torch"),
+            "wall_seconds": training.get("seconds"),
+        },
+        "validation": {
+            "dataset": str(davis_root),
+            "split": split,
+            "videos": len(dataset),
+            "gcseg": gcseg_scores,
+            "copy_first_baseline": baseline_scores,
+            "seconds_per_frame": timing["seconds_per_frame"],
+            "segment_seconds": segment_seconds,
+            **{f"scored_with_{key}": value for key, value in provenance(device).items()},
+        },
+    }
+    path = exported.with_suffix(".json")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(card, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
