@@ -22,6 +22,7 @@ from skimage.morphology import disk
 
 __all__ = [
     "boundary_map",
+    "boundary_precision_recall",
     "contour_accuracy",
     "region_similarity",
     "sequence_statistics",
