@@ -26,7 +26,7 @@ demo: $(STAMP)
 
 # Unit tests, then every notebook executed by nbval in quick mode.
 test: $(STAMP)
-	MPLBACKEND=Agg GCSEG_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
+	MPLBACKEND=Agg GCSEG_QUICK=1 GCSEG_THREADS=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

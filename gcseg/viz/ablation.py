@@ -1,0 +1,232 @@
+"""The paper's ablation tables beside measured ones (notebook 09; paper IV-C, Tables V-VII).
+
+- :data:`PAPER_TABLE_V` (components, DAVIS-2016 val, no pre-training), :data:`PAPER_TABLE_VI`
+  (Adaptive Search, DAVIS-2017 val) and :data:`PAPER_TABLE_VII` (simulated pre-training,
+  DAVIS-2016 val): J, F and J&F in percent.
+- :func:`format_table`, :func:`comparison_table` -- text tables, paper next to measured.
+- :func:`ranking` -- the order of the rows by a metric (what an ablation claims).
+- :func:`ablation_figure` -- paired bars, paper and measured.
+- :func:`read_ablation_results` -- measured tables from ``results/ablations/*.json`` (written
+  by a future ``python -m gcseg ablate``), read defensively: a missing folder, an unreadable
+  file or an unknown layout is reported, never raised.
+
+Every function takes scores in percent (the paper's unit); multiply the evaluator's [0, 1]
+numbers by 100.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = [
+    "PAPER_TABLE_V",
+    "PAPER_TABLE_VI",
+    "PAPER_TABLE_VII",
+    "VARIANT_NAMES",
+    "ablation_figure",
+    "comparison_table",
+    "format_table",
+    "ranking",
+    "read_ablation_results",
+]
+
+
+def _frozen(table: dict[str, dict[str, float]]) -> Mapping[str, Mapping[str, float]]:
+    return MappingProxyType({name: MappingProxyType(row) for name, row in table.items()})
+
+
+VARIANT_NAMES: Mapping[str, str] = MappingProxyType(
+    {"baseline": "baseline", "ref": "Ref", "coseg": "Co-seg", "full": "Ref + Co-seg"})
+"""The library's variant names (``ModelConfig.variant``) and the paper's row names."""
+
+PAPER_TABLE_V = _frozen({
+    "baseline": {"J": 55.2, "F": 51.3, "J&F": 53.2},
+    "ref": {"J": 62.5, "F": 61.2, "J&F": 61.9},
+    "coseg": {"J": 61.1, "F": 59.7, "J&F": 60.4},
+    "full": {"J": 70.5, "F": 71.7, "J&F": 71.1},
+})
+"""Table V: each component on DAVIS-2016 val, trained without simulated pre-training."""
+
+PAPER_TABLE_VI = _frozen({
+    "off": {"J": 65.1, "F": 68.0, "J&F": 66.6},
+    "on": {"J": 65.5, "F": 68.4, "J&F": 67.0},
+})
+"""Table VI: Adaptive Search off / on, DAVIS-2017 val."""
+
+PAPER_TABLE_VII = _frozen({
+    "without": {"J": 70.5, "F": 71.7, "J&F": 71.1},
+    "with": {"J": 82.6, "F": 81.7, "J&F": 82.2},
+})
+"""Simulated pre-training off / on, DAVIS-2016 val.  Table VII's own cells are lost in the
+text of the paper we have; these are the two rows of Table II for the same model ("Ours †",
+without pre-training on other data, and "Ours"), which the paper's text says Table VII shows."""
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _cell(value: object, digits: int) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "-" if math.isnan(value) else f"{float(value):.{digits}f}"
+    return str(value)
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[object]],
+                 digits: int = 1) -> str:
+    """A plain text table: the first column left-aligned, the others right-aligned; floats
+    with ``digits`` decimals (NaN as ``-``)."""
+    cells = [list(columns)] + [[_cell(v, digits) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = []
+    for row in cells:
+        parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
+                                                                          strict=True)]
+        lines.append("  ".join(parts))
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def ranking(scores: Mapping[str, Mapping[str, float]], metric: str = "J&F") -> list[str]:
+    """Row names from best to worst by ``metric`` (ties keep the given order)."""
+    names = list(scores)
+    return sorted(names, key=lambda name: (-scores[name][metric], names.index(name)))
+
+
+def _ranks(scores: Mapping[str, Mapping[str, float]], metric: str = "J&F") -> dict[str, int]:
+    """1 + the number of rows with a strictly better ``metric`` (ties share a rank)."""
+    return {n: 1 + sum(other[metric] > row[metric] for other in scores.values())
+            for n, row in scores.items()}
+
+
+def comparison_table(measured: Mapping[str, Mapping[str, float]],
+                     paper: Mapping[str, Mapping[str, float]],
+                     metrics: Sequence[str] = ("J", "F", "J&F"),
+                     names: Mapping[str, str] | None = None) -> str:
+    """Paper and measured side by side, one row per name of ``paper`` (percent).
+
+    Columns: for each metric the paper's value and ours, then each side's rank by J&F
+    (1 = best; equal scores share a rank).  A name missing from ``measured`` shows ``-``.
+    """
+    names = names or {}
+    present = {n: measured[n] for n in paper if n in measured}
+    rank_paper, rank_ours = _ranks(paper), _ranks(present)
+    columns = ["row"]
+    for metric in metrics:
+        columns += [f"{metric} paper", f"{metric} ours"]
+    columns += ["rank paper", "rank ours"]
+    rows = []
+    for name in paper:
+        row: list[object] = [names.get(name, name)]
+        for metric in metrics:
+            ours = measured.get(name, {}).get(metric, float("nan"))
+            row += [float(paper[name][metric]), float(ours)]
+        row += [rank_paper[name], rank_ours.get(name, "-")]
+        rows.append(row)
+    return format_table(columns, rows)
+
+
+def ablation_figure(measured: Mapping[str, Mapping[str, float]],
+                    paper: Mapping[str, Mapping[str, float]], metric: str = "J&F",
+                    title: str | None = None, names: Mapping[str, str] | None = None,
+                    reference_lines: Mapping[str, float] | None = None) -> Figure:
+    """Paired bars of ``metric`` (percent) for each row of ``paper``: the paper's (grey) and
+    ours (blue; missing rows are left empty).  ``reference_lines`` ``{label: value}`` adds
+    dashed horizontal lines (e.g. trivial methods scored on the same videos)."""
+    names = names or {}
+    rows = list(paper)
+    x = np.arange(len(rows))
+    figure, axis = plt.subplots(figsize=(1.6 * len(rows) + 2.5, 3.4))
+    ours = [measured.get(row, {}).get(metric, np.nan) for row in rows]
+    theirs = [paper[row][metric] for row in rows]
+    axis.bar(x - 0.2, theirs, 0.4, color="0.6", label="paper")
+    axis.bar(x + 0.2, ours, 0.4, color="tab:blue", label="measured here")
+    for position, value in zip(x + 0.2, ours, strict=True):
+        if not np.isnan(value):
+            axis.text(position, value + 1, f"{value:.1f}", ha="center", fontsize=8)
+    for position, value in zip(x - 0.2, theirs, strict=True):
+        axis.text(position, value + 1, f"{value:.1f}", ha="center", fontsize=8, color="0.3")
+    for (label, value), colour in zip((reference_lines or {}).items(),
+                                      ("tab:red", "tab:green", "tab:purple", "black"),
+                                      strict=False):
+        axis.axhline(value, color=colour, ls="--", lw=1, label=f"{label} ({value:.1f})")
+    axis.set_xticks(x, [names.get(row, row) for row in rows])
+    axis.set(ylabel=f"{metric} (%)", ylim=(0, 100), title=title or f"{metric}: paper and here")
+    axis.legend(fontsize=8, loc="upper left")
+    figure.tight_layout()
+    return figure
+
+
+# --------------------------------------------------------------------------- stored results
+
+_NAME_KEYS = ("name", "method", "variant", "row", "setting")
+
+
+def _numbers(row: Mapping) -> dict[str, float]:
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[str(key)] = float(value)
+    return out
+
+
+def _rows(data: object) -> dict[str, dict[str, float]] | None:
+    """``{row: {metric: value}}`` from the layouts a results file may reasonably have."""
+    if isinstance(data, Mapping) and "rows" in data:
+        data = data["rows"]
+    if isinstance(data, Mapping) and "table" in data:
+        data = data["table"]
+    if isinstance(data, list):
+        rows = {}
+        for index, item in enumerate(data):
+            if not isinstance(item, Mapping):
+                return None
+            name = next((str(item[k]) for k in _NAME_KEYS if k in item), f"row {index}")
+            rows[name] = _numbers(item)
+        return rows if rows and all(rows.values()) else None
+    if isinstance(data, Mapping):
+        rows = {str(k): _numbers(v) for k, v in data.items() if isinstance(v, Mapping)}
+        return rows if rows and all(rows.values()) else None
+    return None
+
+
+def read_ablation_results(folder: str | os.PathLike
+                          ) -> tuple[dict[str, dict[str, dict[str, float]]], list[str]]:
+    """Measured ablation tables from ``<folder>/*.json``, read defensively.
+
+    A file may hold ``{"rows": [{"name": ..., "J&F": ...}, ...]}``, ``[{...}, ...]``, or
+    ``{row: {metric: value}}`` (optionally under ``"rows"`` or ``"table"``); the numeric
+    fields of each row are kept.
+
+    Returns:
+        ``({file stem: {row: {metric: value}}}, problems)``; ``problems`` names every file
+        that could not be used and why (and the folder when it is missing or empty).
+    """
+    folder = Path(folder)
+    tables: dict[str, dict[str, dict[str, float]]] = {}
+    problems: list[str] = []
+    if not folder.is_dir():
+        return tables, [f"{folder}: no such folder"]
+    paths = sorted(folder.glob("*.json"))
+    if not paths:
+        return tables, [f"{folder}: no .json file"]
+    for path in paths:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            problems.append(f"{path}: unreadable ({error})")
+            continue
+        rows = _rows(data)
+        if rows is None:
+            problems.append(f"{path}: unknown layout (expected rows of named numbers)")
+            continue
+        tables[path.stem] = rows
+    return tables, problems
