@@ -186,7 +186,8 @@ class VideoSegmenter:
                     judgment = self.model.judge(features, prev, first, self.threshold)
                     scores = judgment.score.float().tolist()
                     reliable = judgment.reliable.tolist()
-                    bad = ~judgment.reliable
+                    # An already-empty M_{t-1} is unreliable but needs no second pass.
+                    bad = ~judgment.reliable & (prev.flatten(1) > 0.5).any(dim=1)
                     if bad.any():  # forget M_{t-1} for those objects: features without it
                         prev = prev.clone()
                         prev[bad] = 0

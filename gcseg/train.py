@@ -462,7 +462,7 @@ def plot_training(run_dir: str | os.PathLike):
         rows = [row for row in losses if row["stage"] == stage]
         if rows:
             left.plot([int(r["step"]) for r in rows], [float(r["loss"]) for r in rows],
-                      label=stage)
+                      label=stage, marker="o" if len(rows) == 1 else None)
     left.set(xlabel="step", ylabel="loss (eq. 3)", title="training loss")
     if losses:
         left.legend()

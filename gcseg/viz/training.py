@@ -1,0 +1,194 @@
+"""Pictures of the training data and the training run (paper IV-A; notebook 06).
+
+- :func:`sample_arrays` -- one training sample (a dict of tensors from :mod:`gcseg.data.pairs`,
+  or a :class:`~gcseg.data.simulate.SimulatedPair`) as numpy images and masks.
+- :func:`pair_panels` -- the three pictures of a pair: the reference with ``M_{t-n}``, the
+  target with the previous mask ``M_{t-1}`` it is given, the target with ``GT_t``.
+- :func:`plot_pairs` -- several pairs, one per row.
+- :func:`plot_clip` -- a recurrent fine-tuning clip as a filmstrip.
+- :func:`plot_masks` -- one image with several masks (e.g. perturbed previous masks).
+- :func:`interval_counts`, :func:`plot_interval_draws` -- the short / middle / long frame
+  intervals drawn by :func:`gcseg.data.pairs.sample_interval`.
+
+The loss curves of a run are drawn by :func:`gcseg.train.plot_training`.  Figures are
+``matplotlib.figure.Figure`` objects made without pyplot (display one by ending a cell with it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from gcseg.data.pairs import INTERVALS
+from gcseg.data.simulate import SimulatedPair
+from gcseg.metrics import region_similarity
+from gcseg.viz.frames import overlay
+
+__all__ = [
+    "PAIR_KEYS",
+    "interval_counts",
+    "pair_panels",
+    "plot_clip",
+    "plot_interval_draws",
+    "plot_masks",
+    "plot_pairs",
+    "sample_arrays",
+]
+
+PAIR_KEYS = ("ref_image", "ref_mask", "target_image", "target_prev_mask", "target_mask")
+"""The keys of a pair sample (:mod:`gcseg.data.pairs`)."""
+
+_PANEL_TITLES = ("reference $I_{t-n}$, $M_{t-n}$", "target $I_t$, given $M_{t-1}$",
+                 "target $I_t$, $GT_t$")
+
+
+def _image(value: np.ndarray | Tensor) -> np.ndarray:
+    """(3, H, W) float in [0, 1] or (H, W, 3) uint8 -> (H, W, 3) uint8."""
+    if isinstance(value, Tensor):
+        value = value.detach().cpu().float().numpy()
+    value = np.asarray(value)
+    if value.ndim == 3 and value.shape[0] == 3 and value.shape[-1] != 3:
+        value = value.transpose(1, 2, 0)
+    if value.dtype != np.uint8:
+        value = (np.clip(value, 0.0, 1.0) * 255).round().astype(np.uint8)
+    return value
+
+
+def _mask(value: np.ndarray | Tensor) -> np.ndarray:
+    """(1, H, W) or (H, W), bool/float -> (H, W) uint8 in {0, 1}."""
+    if isinstance(value, Tensor):
+        value = value.detach().cpu().float().numpy()
+    value = np.asarray(value)
+    if value.ndim == 3:
+        value = value[0]
+    return (value > 0.5).astype(np.uint8)
+
+
+def sample_arrays(sample: Mapping[str, np.ndarray | Tensor] | SimulatedPair
+                  ) -> dict[str, np.ndarray]:
+    """A pair as numpy: images (H, W, 3) uint8, masks (H, W) uint8 in {0, 1}.
+
+    Accepts the dict of :class:`~gcseg.data.pairs.SimulatedPairs` / ``VideoPairs`` (tensors)
+    or a :class:`~gcseg.data.simulate.SimulatedPair` (which has no previous mask: its target
+    mask stands in, as the data set perturbs it).
+    """
+    if isinstance(sample, SimulatedPair):
+        sample = {"ref_image": sample.ref_image, "ref_mask": sample.ref_mask,
+                  "target_image": sample.target_image,
+                  "target_prev_mask": sample.target_mask, "target_mask": sample.target_mask}
+    missing = [key for key in PAIR_KEYS if key not in sample]
+    if missing:
+        raise KeyError(f"not a pair sample: missing {missing}")
+    return {key: _image(sample[key]) if key.endswith("image") else _mask(sample[key])
+            for key in PAIR_KEYS}
+
+
+def pair_panels(sample: Mapping[str, np.ndarray | Tensor] | SimulatedPair) -> list[np.ndarray]:
+    """Three (H, W, 3) uint8 overlays: reference with ``M_{t-n}``, target with ``M_{t-1}``,
+    target with ``GT_t``."""
+    arrays = sample_arrays(sample)
+    return [
+        overlay(arrays["ref_image"], arrays["ref_mask"]),
+        overlay(arrays["target_image"], arrays["target_prev_mask"]),
+        overlay(arrays["target_image"], arrays["target_mask"]),
+    ]
+
+
+def plot_pairs(samples: Sequence[Mapping[str, np.ndarray | Tensor] | SimulatedPair],
+               titles: Sequence[str] | None = None, show_prev: bool = True) -> Figure:
+    """One row per pair: reference, (target with the previous mask), target with GT.
+
+    Row titles (``titles``) go on the left; the previous-mask column shows its IoU with
+    ``GT_t`` ("zeroed" when the mask is empty).  ``show_prev=False`` drops that column (for a
+    :class:`SimulatedPair`, which has none).
+    """
+    if titles is not None and len(titles) != len(samples):
+        raise ValueError(f"{len(titles)} titles for {len(samples)} samples")
+    columns = (0, 1, 2) if show_prev else (0, 2)
+    first = sample_arrays(samples[0])["ref_image"]
+    aspect = first.shape[1] / first.shape[0]
+    figure = Figure(figsize=(2.6 * aspect * len(columns), 2.6 * len(samples) + 0.3),
+                    layout="constrained")
+    axes = np.array(figure.subplots(len(samples), len(columns), squeeze=False))
+    for row, sample in enumerate(samples):
+        arrays = sample_arrays(sample)
+        panels = pair_panels(sample)
+        for ax, column in zip(axes[row], columns, strict=True):
+            ax.imshow(panels[column])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(_PANEL_TITLES[column], fontsize=10)
+            if column == 1:
+                prev = arrays["target_prev_mask"]
+                note = ("zeroed" if not prev.any()
+                        else f"IoU with GT_t {region_similarity(prev, arrays['target_mask']):.2f}")
+                ax.set_xlabel(note, fontsize=9)
+        if titles is not None:
+            axes[row, 0].set_ylabel(titles[row], fontsize=10)
+    return figure
+
+
+def plot_clip(sample: Mapping[str, Tensor | np.ndarray], title: str | None = None) -> Figure:
+    """A :class:`~gcseg.data.pairs.VideoClips` sample: ``images`` (L, 3, H, W) with ``masks``
+    (L, 1, H, W) as a filmstrip; frame 0 is the annotated reference."""
+    images, masks = sample["images"], sample["masks"]
+    length = len(images)
+    first = _image(images[0])
+    aspect = first.shape[1] / first.shape[0]
+    figure = Figure(figsize=(2.2 * aspect * length, 2.6), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, length))
+    for k, ax in enumerate(axes):
+        ax.imshow(overlay(_image(images[k]), _mask(masks[k])))
+        ax.set_title("reference (GT)" if k == 0 else f"clip frame {k}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        figure.suptitle(title, fontsize=10)
+    return figure
+
+
+def plot_masks(image: np.ndarray | Tensor, masks: Sequence[np.ndarray | Tensor],
+               titles: Sequence[str] | None = None) -> Figure:
+    """One image with each of ``masks`` drawn over it, side by side."""
+    picture = _image(image)
+    aspect = picture.shape[1] / picture.shape[0]
+    figure = Figure(figsize=(2.4 * aspect * len(masks), 2.6), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(masks)))
+    for k, (ax, mask) in enumerate(zip(axes, masks, strict=True)):
+        ax.imshow(overlay(picture, _mask(mask)))
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return figure
+
+
+def interval_counts(draws: Sequence[tuple[int, int, str]]) -> dict[str, int]:
+    """How many of ``(ref, target, kind)`` draws are of each kind (short, middle, long)."""
+    counts = {kind: 0 for kind in INTERVALS}
+    for _, _, kind in draws:
+        counts[kind] += 1
+    return counts
+
+
+def plot_interval_draws(draws: Sequence[tuple[int, int, str]], length: int) -> Figure:
+    """Histogram of the interval ``target - ref`` of each kind, for a video of ``length``
+    frames, and where the reference frames fall (frame 0 is a long-range favourite)."""
+    figure = Figure(figsize=(10, 3.2), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    bins = np.arange(0.5, length, 1.0)
+    for kind in INTERVALS:
+        intervals = [t - r for r, t, k in draws if k == kind]
+        left.hist(intervals, bins=bins, alpha=0.7, label=f"{kind} ({len(intervals)})")
+        refs = [r for r, _, k in draws if k == kind]
+        right.hist(refs, bins=np.arange(-0.5, length, 1.0), alpha=0.7, label=kind)
+    left.set(xlabel="interval n = target - reference (frames)", ylabel="draws",
+             title=f"intervals in a {length}-frame video")
+    right.set(xlabel="reference frame index", ylabel="draws", title="reference frames")
+    left.legend()
+    right.legend()
+    return figure
