@@ -22,7 +22,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from gcseg.viz.frames import overlay
+from gcseg.viz.frames import as_uint8_image, overlay
 
 __all__ = [
     "OUTPUT_NAMES",
@@ -133,18 +133,6 @@ def plot_receptive_fields(fields: Mapping[str, np.ndarray], log: bool = True,
     return figure
 
 
-def _as_image(image: np.ndarray | Tensor) -> np.ndarray:
-    """(3, H, W) float in [0, 1] or (H, W, 3) uint8 -> (H, W, 3) uint8."""
-    if isinstance(image, Tensor):
-        image = image.detach().cpu().float().numpy()
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[0] == 3 and image.shape[-1] != 3:
-        image = image.transpose(1, 2, 0)
-    if image.dtype != np.uint8:
-        image = (np.clip(image, 0.0, 1.0) * 255).round().astype(np.uint8)
-    return image
-
-
 def _as_map(mask: np.ndarray | Tensor) -> np.ndarray:
     """(1, H, W) or (H, W) tensor/array -> (H, W) float."""
     if isinstance(mask, Tensor):
@@ -183,7 +171,7 @@ def plot_training_outputs(
     image = None
     for row, (index, frame, gt, names) in zip(axes, rows, strict=True):
         labels = (_as_map(gt) > 0.5).astype(np.uint8)
-        row[0].imshow(overlay(_as_image(frame), labels))
+        row[0].imshow(overlay(as_uint8_image(frame), labels))
         row[0].set_title(f"$I_{{{index}}}$ with $GT_{{{index}}}$", fontsize=10)
         for ax, name in zip(row[1:], names, strict=True):
             label = _MATH_NAMES[name]

@@ -15,7 +15,20 @@ from PIL import Image
 
 from gcseg.data.davis import PALETTE
 
-__all__ = ["overlay", "contour", "side_by_side", "save_gif", "label_strip"]
+__all__ = ["as_uint8_image", "overlay", "contour", "side_by_side", "save_gif", "label_strip"]
+
+
+def as_uint8_image(image) -> np.ndarray:
+    """A picture as ``(H, W, 3)`` uint8: accepts that, or ``(3, H, W)`` floats in [0, 1]
+    (numpy or torch, as the datasets and the model take them)."""
+    if hasattr(image, "detach"):  # a torch tensor
+        image = image.detach().cpu().float().numpy()
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[0] == 3 and image.shape[-1] != 3:
+        image = image.transpose(1, 2, 0)
+    if image.dtype != np.uint8:
+        image = (np.clip(image, 0.0, 1.0) * 255).round().astype(np.uint8)
+    return image
 
 
 def overlay(image: np.ndarray, labels: np.ndarray, alpha: float = 0.5,

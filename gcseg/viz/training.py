@@ -25,7 +25,7 @@ from torch import Tensor
 from gcseg.data.pairs import INTERVALS
 from gcseg.data.simulate import SimulatedPair
 from gcseg.metrics import region_similarity
-from gcseg.viz.frames import overlay
+from gcseg.viz.frames import as_uint8_image, overlay
 
 __all__ = [
     "PAIR_KEYS",
@@ -43,18 +43,6 @@ PAIR_KEYS = ("ref_image", "ref_mask", "target_image", "target_prev_mask", "targe
 
 _PANEL_TITLES = ("reference $I_{t-n}$, $M_{t-n}$", "target $I_t$, given $M_{t-1}$",
                  "target $I_t$, $GT_t$")
-
-
-def _image(value: np.ndarray | Tensor) -> np.ndarray:
-    """(3, H, W) float in [0, 1] or (H, W, 3) uint8 -> (H, W, 3) uint8."""
-    if isinstance(value, Tensor):
-        value = value.detach().cpu().float().numpy()
-    value = np.asarray(value)
-    if value.ndim == 3 and value.shape[0] == 3 and value.shape[-1] != 3:
-        value = value.transpose(1, 2, 0)
-    if value.dtype != np.uint8:
-        value = (np.clip(value, 0.0, 1.0) * 255).round().astype(np.uint8)
-    return value
 
 
 def _mask(value: np.ndarray | Tensor) -> np.ndarray:
@@ -82,7 +70,7 @@ def sample_arrays(sample: Mapping[str, np.ndarray | Tensor] | SimulatedPair
     missing = [key for key in PAIR_KEYS if key not in sample]
     if missing:
         raise KeyError(f"not a pair sample: missing {missing}")
-    return {key: _image(sample[key]) if key.endswith("image") else _mask(sample[key])
+    return {key: as_uint8_image(sample[key]) if key.endswith("image") else _mask(sample[key])
             for key in PAIR_KEYS}
 
 
@@ -137,12 +125,12 @@ def plot_clip(sample: Mapping[str, Tensor | np.ndarray], title: str | None = Non
     (L, 1, H, W) as a filmstrip; frame 0 is the annotated reference."""
     images, masks = sample["images"], sample["masks"]
     length = len(images)
-    first = _image(images[0])
+    first = as_uint8_image(images[0])
     aspect = first.shape[1] / first.shape[0]
     figure = Figure(figsize=(2.2 * aspect * length, 2.6), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, length))
     for k, ax in enumerate(axes):
-        ax.imshow(overlay(_image(images[k]), _mask(masks[k])))
+        ax.imshow(overlay(as_uint8_image(images[k]), _mask(masks[k])))
         ax.set_title("reference (GT)" if k == 0 else f"clip frame {k}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -154,7 +142,7 @@ def plot_clip(sample: Mapping[str, Tensor | np.ndarray], title: str | None = Non
 def plot_masks(image: np.ndarray | Tensor, masks: Sequence[np.ndarray | Tensor],
                titles: Sequence[str] | None = None) -> Figure:
     """One image with each of ``masks`` drawn over it, side by side."""
-    picture = _image(image)
+    picture = as_uint8_image(image)
     aspect = picture.shape[1] / picture.shape[0]
     figure = Figure(figsize=(2.4 * aspect * len(masks), 2.6), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(masks)))
