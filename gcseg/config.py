@@ -177,6 +177,9 @@ class TrainConfig:
     """Score the validation split every this many steps and at the end (0: never)."""
     eval_videos: int = 0
     """Validate on the first this many videos of the split (0: all)."""
+    init_from: str | None = None
+    """Start from the weights of this checkpoint or export (same model config); the optimiser
+    and the step start afresh: fine-tuning a trained model with other settings."""
 
 
 @dataclass

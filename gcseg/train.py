@@ -141,6 +141,16 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.step = 0
         self.metrics: dict[str, float] = {}
+        if train.init_from:
+            self._init_from(train.init_from)
+
+    def _init_from(self, path: str) -> None:
+        """Load the model weights of ``path`` (float16 exports are cast back)."""
+        payload = load_checkpoint(path, map_location=self.device)
+        if payload["config"]["model"] != self.config.to_dict()["model"]:
+            raise ValueError(f"{path}: its model config differs from this run's; "
+                             "train.init_from needs the same network")
+        self.model.load_state_dict(payload["model"])
 
     # ----------------------------------------------------------------------- layout
 

@@ -144,3 +144,16 @@ def test_ddp_two_cpu_processes_stay_identical(videos, tmp_path):
     assert summary["world_size"] == 2 and summary["replicas_identical"] is True
     model, _ = load_model(tmp_path / "ddp" / "checkpoint.pt")
     assert weights_digest(model) == summary["weights_sha256"]
+
+
+def test_init_from_starts_with_the_given_weights(videos, tmp_path):
+    config = _config(videos, variant="ref")
+    config.train.pretrain_steps, config.train.steps, config.train.recurrent_steps = 0, 1, 0
+    first = train(config, tmp_path / "first", progress=False)
+    config.train.init_from = str(tmp_path / "first" / "checkpoint.pt")
+    trainer = Trainer(config, tmp_path / "second", progress=False)
+    assert weights_digest(trainer.model) == first["weights_sha256"]
+    other = _config(videos, variant="full")
+    other.train.init_from = config.train.init_from
+    with pytest.raises(ValueError, match="model config differs"):
+        Trainer(other, tmp_path / "third", progress=False)
