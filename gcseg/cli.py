@@ -141,15 +141,11 @@ def _cmd_segment(args: argparse.Namespace) -> int:
 
     device = pick_device(args.device)
     model, config = load_model(args.checkpoint, device)
-    inference = config.inference
-    segmenter = VideoSegmenter(
-        model,
-        num_refs=inference.num_refs if args.refs is None else args.refs,
-        adaptive_search=inference.adaptive_search and not args.no_adaptive_search,
-        threshold=inference.judgment_threshold,
-        seed=inference.seed if args.seed is None else args.seed,
-        device=device,
-    )
+    overrides = {"num_refs": args.refs, "seed": args.seed}
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    if args.no_adaptive_search:
+        overrides["adaptive_search"] = False
+    segmenter = VideoSegmenter.from_config(model, config.inference, device, **overrides)
     dataset = DavisDataset(args.davis, year=args.year, split=args.split, resolution=args.resolution)
     timing = segment_dataset(segmenter, dataset, args.out)
     print(f"{timing['frames']} frames in {len(dataset)} sequences: "

@@ -34,7 +34,7 @@ from gcseg.runtime import pick_device, provenance
 from gcseg.train import train
 from gcseg.viz.frames import label_strip, overlay, save_gif, side_by_side
 
-__all__ = ["DEMO_SETTINGS", "demo_config", "run_demo"]
+__all__ = ["DEMO_SETTINGS", "demo_config", "prepare_benchmark", "run_demo"]
 
 DEMO_SETTINGS = {
     "full": {
@@ -66,7 +66,7 @@ def demo_config(root: Path, quick: bool, seed: int):
     return config
 
 
-def _prepare_benchmark(root: Path, seed: int, settings: dict) -> Path:
+def prepare_benchmark(root: Path, seed: int, settings: dict) -> Path:
     """Generate the benchmark unless ``root`` already holds one made with the same settings."""
     meta = root / "synthetic.json"
     if meta.is_file():
@@ -153,7 +153,7 @@ def run_demo(workdir: str | os.PathLike = "runs/demo", seed: int = 0, quick: boo
     settings = DEMO_SETTINGS["quick" if quick else "full"]
     device = pick_device(device)
     started = time.perf_counter()
-    root = _prepare_benchmark(workdir / "synthetic", seed, settings["benchmark"])
+    root = prepare_benchmark(workdir / "synthetic", seed, settings["benchmark"])
     dataset = DavisDataset(root, year="2017", split="val")
 
     scored: dict[str, EvaluationResult] = {}
@@ -172,9 +172,7 @@ def run_demo(workdir: str | os.PathLike = "runs/demo", seed: int = 0, quick: boo
     else:
         source = f"loaded from {checkpoint}"
     model, config = load_model(checkpoint, device)
-    inference = config.inference
-    segmenter = VideoSegmenter(model, inference.num_refs, inference.adaptive_search,
-                               inference.judgment_threshold, inference.seed, device)
+    segmenter = VideoSegmenter.from_config(model, config.inference, device)
     gcseg_dir = workdir / "results" / "gcseg"
     timing = segment_dataset(segmenter, dataset, gcseg_dir, progress=not quick)
     scored["gcseg"] = evaluate(root, gcseg_dir, progress=False)

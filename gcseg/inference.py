@@ -26,7 +26,6 @@ results layout and ``timing.json``.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence as SequenceABC
@@ -37,8 +36,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from gcseg.config import InferenceConfig
 from gcseg.data.davis import DavisDataset, Sequence, write_sequence_results
 from gcseg.model import GCSeg, ReferenceSummary
+from gcseg.runtime import write_json
 
 __all__ = [
     "FrameRecord",
@@ -122,6 +123,14 @@ class VideoSegmenter:
         self.keep_probabilities = keep_probabilities
         self.cache: list[ReferenceSummary] = []
         """Per segmented frame, the compact summaries of its K objects (O(K·C) each)."""
+
+    @classmethod
+    def from_config(cls, model: GCSeg, inference: InferenceConfig,
+                    device: torch.device | str = "cpu", **overrides) -> VideoSegmenter:
+        """A segmenter with the settings of ``config.inference`` (``overrides`` win)."""
+        settings = {"num_refs": inference.num_refs, "adaptive_search": inference.adaptive_search,
+                    "threshold": inference.judgment_threshold, "seed": inference.seed}
+        return cls(model, device=device, **{**settings, **overrides})
 
     # ----------------------------------------------------------------------- helpers
 
@@ -274,10 +283,7 @@ def segment_dataset(
         num_refs=segmenter.num_refs,
         adaptive_search=segmenter.adaptive_search,
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / ".timing.json.tmp"
-    tmp.write_text(json.dumps(timing, indent=2))
-    os.replace(tmp, out_dir / "timing.json")
+    write_json(out_dir / "timing.json", timing)
     return timing
 
 

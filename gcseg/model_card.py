@@ -20,7 +20,7 @@ from gcseg.checkpoint import load_checkpoint, load_model
 from gcseg.data.davis import DavisDataset
 from gcseg.evaluation import evaluate
 from gcseg.inference import VideoSegmenter, segment_dataset
-from gcseg.runtime import pick_device, provenance
+from gcseg.runtime import pick_device, provenance, write_json
 
 __all__ = ["write_model_card"]
 
@@ -45,9 +45,7 @@ def write_model_card(
     payload = load_checkpoint(exported)
     model, config = load_model(exported, device)
     dataset = DavisDataset(davis_root, config.data.year, split, config.data.resolution)
-    inference = config.inference
-    segmenter = VideoSegmenter(model, inference.num_refs, inference.adaptive_search,
-                               inference.judgment_threshold, inference.seed, device)
+    segmenter = VideoSegmenter.from_config(model, config.inference, device)
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
         timing = segment_dataset(segmenter, dataset, Path(scratch) / "gcseg", progress=False)
@@ -83,8 +81,4 @@ def write_model_card(
             **{f"scored_with_{key}": value for key, value in provenance(device).items()},
         },
     }
-    path = exported.with_suffix(".json")
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(card, indent=2) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_json(exported.with_suffix(".json"), card)

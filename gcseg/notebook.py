@@ -19,7 +19,6 @@ import torch
 
 from gcseg.checkpoint import load_model
 from gcseg.config import GCSegConfig
-from gcseg.data.synthetic import make_synthetic
 from gcseg.runtime import pick_device, quick_mode
 
 __all__ = [
@@ -71,14 +70,14 @@ def settings() -> NotebookSettings:
 
 
 def synthetic_benchmark(root: str | os.PathLike | None = None, seed: int = 0) -> Path:
-    """The synthetic benchmark's root, generated on first use (same seed, same files)."""
+    """The synthetic benchmark's root, generated on first use (same seed, same files) and
+    again when the one there was made with other settings."""
     current = settings()
     if root is None:
         root = REPO_ROOT / "data" / ("synthetic-quick" if current.quick else "synthetic")
-    root = Path(root)
-    if not (root / "synthetic.json").is_file():
-        make_synthetic(root, seed=seed, overwrite=True, **current.benchmark)
-    return root
+    from gcseg.demo import prepare_benchmark
+
+    return prepare_benchmark(Path(root), seed, current.benchmark)
 
 
 def load_or_train(

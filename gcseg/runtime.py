@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import random
@@ -25,6 +26,7 @@ __all__ = [
     "seed_everything",
     "git_commit",
     "provenance",
+    "write_json",
 ]
 
 T = TypeVar("T")
@@ -102,3 +104,13 @@ def provenance(device: torch.device | str | None = None) -> dict[str, object]:
         "threads": torch.get_num_threads(),
         "python": platform.python_version(),
     }
+
+
+def write_json(path: str | os.PathLike, data: object) -> Path:
+    """Write ``data`` as indented JSON through a temporary file, then rename: never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path

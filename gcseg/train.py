@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import math
 import os
 import time
@@ -58,7 +57,7 @@ from gcseg.data.still_images import (
     StillImageSource,
 )
 from gcseg.model import GCSeg, gcseg_loss
-from gcseg.runtime import pick_device, provenance, seed_everything
+from gcseg.runtime import pick_device, provenance, seed_everything, write_json
 
 __all__ = ["STAGES", "Trainer", "train", "still_sources", "plot_training", "read_log"]
 
@@ -357,14 +356,13 @@ class Trainer:
             from gcseg.evaluation import evaluate
             from gcseg.inference import VideoSegmenter, segment_dataset
 
-            data, inference = self.config.data, self.config.inference
+            data = self.config.data
             dataset = DavisDataset(data.root, data.year, data.val_split, data.resolution)
             names = dataset.sequences[: self.config.train.eval_videos or None]
             dataset = DavisDataset(data.root, data.year, data.val_split, data.resolution,
                                    sequences=names)
-            segmenter = VideoSegmenter(self.model, inference.num_refs, inference.adaptive_search,
-                                       inference.judgment_threshold, inference.seed,
-                                       self.device)
+            segmenter = VideoSegmenter.from_config(self.model, self.config.inference,
+                                                   self.device)
             results = self.out_dir / "val_results"
             segment_dataset(segmenter, dataset, results, progress=False)
             scores = evaluate(data.root, results, split=data.val_split, year=data.year,
@@ -390,10 +388,7 @@ class Trainer:
             dist.all_gather_object(digests, digest)
             summary["replicas_identical"] = len(set(digests)) == 1
         if self.rank == 0:
-            path = self.out_dir / "summary.json"
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(summary, indent=2))
-            os.replace(tmp, path)
+            write_json(self.out_dir / "summary.json", summary)
         return summary
 
 
