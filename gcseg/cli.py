@@ -6,6 +6,7 @@ Every job a notebook does has a command here, so the same work runs on a server:
     python -m gcseg baseline --davis data/synthetic --out runs/copy-first
     python -m gcseg evaluate --davis data/synthetic --results runs/copy-first
     python -m gcseg demo
+    python -m gcseg ablate --table V --config configs/ablation_synthetic.yaml --out results/abl
     python -m gcseg describe --preset tiny
 
 Each command is a small function taking the parsed arguments; the work itself lives in the
@@ -133,6 +134,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ablate(args: argparse.Namespace) -> int:
+    import shlex
+
+    from gcseg.ablation import format_record, run_ablation
+    from gcseg.config import load_config
+
+    config = load_config(args.config)
+    if args.data is not None:
+        config.data.root = str(args.data)
+    command = "python -m gcseg " + shlex.join(args.argv)
+    records = run_ablation(config, args.table, args.seeds, args.out, device=args.device or "cpu",
+                           jobs=args.jobs, threads=args.threads, command=command)
+    for table, record in records.items():
+        print(format_record(record))
+        print(f"wrote {args.out / (table + '.json')} and {args.out / (table + '.csv')}\n")
+    return 0
+
+
 def _cmd_segment(args: argparse.Namespace) -> int:
     from gcseg.checkpoint import load_model
     from gcseg.data.davis import DavisDataset
@@ -233,6 +252,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     train.add_argument("--stop-after", type=int, help="stop at this global step (checkpointed)")
     train.set_defaults(run=_cmd_train)
+
+    ablate = commands.add_parser("ablate", help="the paper's ablation tables, several seeds")
+    ablate.add_argument("--table", nargs="+", required=True, choices=["V", "VI", "VII"],
+                        help="V components, VI Adaptive Search, VII simulated pre-training")
+    ablate.add_argument("--config", required=True, help="YAML file or preset name")
+    ablate.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2],
+                        help="training seeds, one run per row and seed (default: 0 1 2)")
+    ablate.add_argument("--out", required=True, type=Path, help="results folder")
+    ablate.add_argument("--data", type=Path, help="dataset root (overrides data.root)")
+    ablate.add_argument("--device", help="cpu, cuda ... (default: cpu)")
+    ablate.add_argument("--jobs", type=int, default=1, help="runs trained in parallel")
+    ablate.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    ablate.set_defaults(run=_cmd_ablate)
 
     segment = commands.add_parser("segment", help="segment a split with a trained checkpoint")
     _add_dataset_arguments(segment)

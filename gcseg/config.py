@@ -103,6 +103,9 @@ class ModelConfig:
     """Channels of F', R', R1, R2 and R in the Reference Module."""
     ref_similarity: str = "matmul"
     """``matmul``: D1 = R'^T F' is one channel; ``per_channel``: D1_c = R'_c F'_c (C' channels)."""
+    ref_scaled: bool = True
+    """Divide the ``matmul`` D1 by sqrt(C') so eq. 1's softmax does not saturate (our choice;
+    the paper writes no scale)."""
     decoder_dim: int = 256
     """Width of the decoder (global convolution, residual block, ASPP)."""
     gcn_kernel: int = 7

@@ -146,7 +146,8 @@ class Trainer:
     def _init_from(self, path: str) -> None:
         """Load the model weights of ``path`` (float16 exports are cast back)."""
         payload = load_checkpoint(path, map_location=self.device)
-        if payload["config"]["model"] != self.config.to_dict()["model"]:
+        theirs = GCSegConfig.from_dict(payload["config"], source=str(path)).to_dict()["model"]
+        if theirs != self.config.to_dict()["model"]:
             raise ValueError(f"{path}: its model config differs from this run's; "
                              "train.init_from needs the same network")
         self.model.load_state_dict(payload["model"])

@@ -324,13 +324,25 @@ def test_spatial_softmax_is_per_channel():
     torch.testing.assert_close(out, torch.tensor([[[[0.5, 0.5]], [[0.25, 0.75]]]]))
 
 
-def _identity_reference(similarity: str) -> ReferenceModule:
-    module = ReferenceModule(2, dim=2, similarity=similarity, norm="none")
+def _identity_reference(similarity: str, scaled: bool = False) -> ReferenceModule:
+    module = ReferenceModule(2, dim=2, similarity=similarity, norm="none", scaled=scaled)
     with torch.no_grad():
         for conv in (module.map_features, module.map_reference):
             conv.weight.copy_(torch.eye(2)[:, :, None, None])
             conv.bias.zero_()
     return module
+
+
+def test_reference_scaled_similarity_divides_by_sqrt_dim():
+    features = torch.tensor([[[[1.0, 0.0]], [[0.0, 2.0]]]])  # (1, 2, 1, 2)
+    r = torch.tensor([[1.0, 1.0]])
+    _, literal = _identity_reference("matmul")(features, r)
+    _, scaled = _identity_reference("matmul", scaled=True)(features, r)
+    torch.testing.assert_close(literal.D1, torch.tensor([[[[1.0, 2.0]]]]))
+    torch.testing.assert_close(scaled.D1, literal.D1 / math.sqrt(2.0))
+    # the per-channel form has no sum over channels and no scale
+    _, per_channel = _identity_reference("per_channel", scaled=True)(features, r)
+    torch.testing.assert_close(per_channel.D1, features)
 
 
 def test_reference_upper_stream_matmul_by_hand():

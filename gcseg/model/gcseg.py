@@ -308,7 +308,8 @@ class GCSeg(nn.Module):
             MaskEncoder(config.roi_output_size, config.roi_mode) if self.uses_reference else None
         )
         self.reference = (
-            ReferenceModule(top, config.ref_dim, config.ref_similarity, config.head_norm)
+            ReferenceModule(top, config.ref_dim, config.ref_similarity, config.head_norm,
+                            config.ref_scaled)
             if self.uses_reference else None
         )
         decoder_in = (config.coseg_dim if self.uses_coseg else 0) + (

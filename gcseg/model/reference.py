@@ -19,12 +19,17 @@ Fusion: ``R = conv block(concat(R1, R2))``. The same module (same weights) serve
 Reading the paper: eq. 1-2 carry a channel index c, but ``D1 = R'^T F'`` written as a matrix
 product has one channel. The default (``similarity="matmul"``) follows the matrix product: D1
 has one channel, the softmax runs over the H·W positions, and ``D1'`` is added to every channel
-of ``F'``. The alternative (``similarity="per_channel"``) keeps a channel index:
+of ``F'``. The paper writes no scale on D1; a sum over C' products of unnormalised features
+grows with C' (about 7600 in a trained ``tiny`` model), the softmax of eq. 1 becomes one-hot
+and eq. 2 passes no gradient. So by default (``scaled=True``, our choice) D1 is divided by
+sqrt(C'), as in scaled dot-product attention; ``scaled=False`` is the paper's literal form.
+The alternative (``similarity="per_channel"``) keeps a channel index:
 ``D1_c = R'_c F'_c``, a spatial softmax per channel, and ``R1 = F' + D1'`` channel by channel.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -76,14 +81,16 @@ class ReferenceModule(nn.Module):
         dim: C', channels of F', R', R1, R2 and R.
         similarity: ``"matmul"`` (default, one-channel D1) or ``"per_channel"``.
         norm: normalisation of the conv blocks.
+        scaled: divide the ``matmul`` similarity by sqrt(C') (see the module docstring).
     """
 
     def __init__(self, in_channels: int, dim: int = 256, similarity: str = "matmul",
-                 norm: str = "group") -> None:
+                 norm: str = "group", scaled: bool = True) -> None:
         super().__init__()
         if similarity not in ("matmul", "per_channel"):
             raise ValueError(f"similarity must be 'matmul' or 'per_channel', got {similarity!r}")
         self.similarity = similarity
+        self.scaled = scaled
         self.map_features = nn.Conv2d(in_channels, dim, kernel_size=1)  # F -> F'
         self.map_reference = nn.Conv2d(in_channels, dim, kernel_size=1)  # r -> R'
         self.bottom = ConvBlock(2 * in_channels, dim, 3, norm=norm)  # [F, tile(r)] -> R2
@@ -93,7 +100,8 @@ class ReferenceModule(nn.Module):
     def similarity_map(self, f_prime: Tensor, r_prime: Tensor) -> Tensor:
         """D1 from F' (B, C', H, W) and R' (B, C'): (B, 1, H, W) or (B, C', H, W)."""
         if self.similarity == "matmul":
-            return torch.einsum("bc,bchw->bhw", r_prime, f_prime)[:, None]  # (B, 1, H, W)
+            d1 = torch.einsum("bc,bchw->bhw", r_prime, f_prime)[:, None]  # (B, 1, H, W)
+            return d1 / math.sqrt(self.out_dim) if self.scaled else d1
         return r_prime[:, :, None, None] * f_prime  # (B, C', H, W)
 
     def forward(self, features: Tensor, r: Tensor) -> tuple[Tensor, ReferenceInternals]:

@@ -1,0 +1,137 @@
+"""The ablation protocol (gcseg.ablation, python -m gcseg ablate) end to end, small benchmark."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from gcseg.ablation import Run, Scoring, run_ablation, run_config, table_plan
+from gcseg.cli import main
+from gcseg.config import VARIANTS
+from gcseg.data.synthetic import make_synthetic
+from tests.conftest import small_config
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("ablation") / "synthetic"
+    return make_synthetic(root, seed=3, n_train=2, n_val=3, frames=5, size=(64, 96),
+                          progress=False)
+
+
+def _config(root: Path):
+    config = small_config("full", (64, 96))
+    config.data.root = str(root)
+    config.train.batch_size = 1
+    config.train.steps = 2
+    config.train.recurrent_steps = 1
+    config.train.recurrent_clip_len = 3
+    config.train.simulated_pretraining = True
+    config.train.pretrain_steps = 1
+    config.train.log_every = 1
+    return config
+
+
+@pytest.fixture(scope="module")
+def ablation(bench, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ablation") / "results"
+    records = run_ablation(_config(bench), ["V", "VI", "VII"], [0, 1], out)
+    return out, records
+
+
+def test_plans_switch_one_thing_per_table():
+    config = _config(Path("unused"))
+    v = table_plan("V", [0], config)
+    assert [c.row for c in v] == list(VARIANTS)
+    assert {c.run.pretrain for c in v} == {False}  # Table V: no pre-training, as the paper
+    assert {c.scoring for c in v} == {Scoring("2016", True)}
+    vi = table_plan("VI", [0], config)
+    assert {c.run for c in vi} == {Run("full", True, 0)}  # one model, search off and on
+    assert [c.scoring.adaptive_search for c in vi] == [False, True]
+    vii = table_plan("VII", [0, 1], config)
+    assert [(c.row, c.run.pretrain, c.run.seed) for c in vii] == [
+        ("without", False, 0), ("with", True, 0), ("without", False, 1), ("with", True, 1)]
+    with pytest.raises(ValueError, match="unknown table"):
+        table_plan("IX", [0], config)
+
+
+def test_run_config_sets_only_the_switches():
+    config = _config(Path("unused"))
+    changed = run_config(config, Run("ref", False, 7))
+    assert (changed.model.variant, changed.train.simulated_pretraining) == ("ref", False)
+    assert changed.train.seed == changed.inference.seed == 7
+    assert config.model.variant == "full" and config.train.seed == 0  # the base is untouched
+    assert changed.train.steps == config.train.steps
+    assert changed.data == config.data
+
+
+def test_tables_hold_every_row_with_mean_std_and_provenance(ablation):
+    out, records = ablation
+    for table, rows in (("V", list(VARIANTS)), ("VI", ["off", "on"]),
+                        ("VII", ["without", "with"])):
+        record = json.loads((out / f"{table}.json").read_text())
+        assert record == json.loads(json.dumps(records[table]))  # what was returned is on disk
+        assert [row["name"] for row in record["rows"]] == rows
+        for row in record["rows"]:
+            assert row["seeds"] == 2 and [s["seed"] for s in row["per_seed"]] == [0, 1]
+            values = [s["J&F"] for s in row["per_seed"]]
+            assert row["J&F"] == pytest.approx(sum(values) / 2)
+            assert row["J&F_std"] == pytest.approx(abs(values[0] - values[1]) / math.sqrt(2))
+            assert 0 <= row["J"] <= 100 and 0 <= row["F"] <= 100
+        provenance = record["provenance"]
+        assert provenance["seeds"] == [0, 1] and provenance["config"]["train"]["steps"] == 2
+        assert {"commit", "device", "torch", "wall_seconds", "command"} <= set(provenance)
+        assert all(run["train_seconds"] > 0 for run in provenance["runs"].values())
+        assert set(record["floors"]) == {"empty", "copy-first"}
+        # an empty prediction scores only on the frames where the object is absent
+        assert 0 <= record["floors"]["empty"]["J"] < record["floors"]["copy-first"]["J"]
+        assert "all" in next(iter(record["attributes"].values()))
+        assert (out / f"{table}.csv").read_text().count("\n") >= len(rows) + 1
+
+
+def test_shared_runs_are_trained_once(ablation):
+    out, records = ablation
+    # Table V's full model is Table VII's "without": the same run, the same numbers
+    v_full = next(r for r in records["V"]["rows"] if r["name"] == "full")
+    vii_without = next(r for r in records["VII"]["rows"] if r["name"] == "without")
+    assert v_full["per_seed"] == vii_without["per_seed"]
+    runs = sorted(p.name for p in (out / "runs").iterdir() if "seed" in p.name)
+    assert runs == sorted([f"{v}-scratch-seed{s}" for v in VARIANTS for s in (0, 1)] + [
+        "full-pretrained-seed0", "full-pretrained-seed1"])
+
+
+def test_table_vi_scores_the_dr_and_occ_subset(ablation, bench):
+    _, records = ablation
+    attributes = json.loads((bench / "attributes.json").read_text())["sequences"]
+    subset = records["VI"]["subsets"]["DR and OCC"]
+    expected = [name for name in sorted(attributes)
+                if name.startswith("syn-val") and {"DR", "OCC"} <= set(attributes[name])]
+    assert subset["sequences"] == expected
+    assert len(subset["rows"]) == (2 if expected else 0)
+
+
+def test_a_second_run_reuses_the_trained_models(ablation, bench):
+    out, records = ablation
+    checkpoint = out / "runs" / "ref-scratch-seed0" / "checkpoint.pt"
+    before = checkpoint.stat().st_mtime_ns
+    again = run_ablation(_config(bench), ["V"], [0, 1], out)
+    assert checkpoint.stat().st_mtime_ns == before
+    assert again["V"]["rows"] == records["V"]["rows"]
+
+
+def test_ablate_command(bench, tmp_path, capsys):
+    config = tmp_path / "ablation.yaml"
+    _config(bench).to_yaml(config)
+    out = tmp_path / "results"
+    assert main(["ablate", "--table", "VII", "--config", str(config), "--seeds", "0",
+                 "--out", str(out), "--jobs", "2"]) == 0  # two runs in two processes
+    printed = capsys.readouterr().out
+    assert "Table VII" in printed and "floors on the same videos" in printed
+    record = json.loads((out / "VII.json").read_text())
+    assert record["provenance"]["command"].startswith("python -m gcseg ablate --table VII")
+    assert main(["ablate", "--table", "V", "--config", str(config), "--data",
+                 str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert "make-synthetic" in capsys.readouterr().err
