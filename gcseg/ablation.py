@@ -53,10 +53,15 @@ from gcseg.config import VARIANTS, GCSegConfig
 from gcseg.runtime import provenance, write_json
 
 __all__ = [
+    "PAPER_CLAIMS",
     "PAPER_TABLES",
     "TABLES",
     "Run",
     "Scoring",
+    "claims_table",
+    "format_record",
+    "paired_difference",
+    "read_records",
     "run_ablation",
     "run_config",
     "table_plan",
@@ -77,6 +82,14 @@ def _paper_tables() -> dict[str, dict[str, dict[str, float]]]:
 
 PAPER_TABLES = _paper_tables()
 """The paper's J, F, J&F (percent) of each table (from :mod:`gcseg.viz.ablation`)."""
+
+
+PAPER_CLAIMS = {
+    "V": [("ref", "baseline"), ("coseg", "baseline"), ("full", "ref"), ("full", "coseg")],
+    "VI": [("on", "off")],
+    "VII": [("with", "without")],
+}
+"""What each table claims: ``(better, worse)`` pairs of rows, by J&F."""
 
 
 @dataclass(frozen=True)
@@ -428,3 +441,60 @@ def run_ablation(config: GCSegConfig, tables: Sequence[str], seeds: Sequence[int
         _write_csv(out_dir / f"{table}.csv", record)
         out[table] = record
     return out
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_records(folder: str | os.PathLike) -> dict[str, dict]:
+    """``{table: record}`` of the ``<table>.json`` files ``ablate`` wrote in ``folder``
+    (tables without a file are left out; a file that is not such a record raises, naming it)."""
+    records = {}
+    for table in TABLES:
+        path = Path(folder) / f"{table}.json"
+        if not path.is_file():
+            continue
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path}: not readable as JSON ({error})") from None
+        if not isinstance(record, dict) or not {"table", "rows", "provenance"} <= set(record):
+            raise ValueError(f"{path}: not an ablation record (needs table, rows, provenance)")
+        records[table] = record
+    return records
+
+
+def paired_difference(rows: list[dict], better: str, worse: str,
+                      metric: str = "J&F") -> tuple[float, float, list[float]]:
+    """``better - worse`` per seed (the same seed trains both rows), with its mean and std.
+
+    Returns ``(mean, std, per_seed)``; the std is NaN for one seed."""
+    by_name = {row["name"]: {s["seed"]: s[metric] for s in row["per_seed"]} for row in rows}
+    seeds = sorted(set(by_name[better]) & set(by_name[worse]))
+    diffs = [by_name[better][seed] - by_name[worse][seed] for seed in seeds]
+    mean, std = _mean_std(diffs)
+    return mean, std, diffs
+
+
+def claims_table(record: dict, subset: str | None = None) -> str:
+    """Each of the paper's claims of ``record``'s table against our per-seed differences.
+
+    A claim *holds* when the mean difference is positive and at least twice its standard
+    deviation over seeds, *goes the other way* when negative by as much, and is *not resolved*
+    otherwise (our differences are within the seed-to-seed spread)."""
+    rows = record["rows"] if subset is None else record["subsets"][subset]["rows"]
+    paper = PAPER_TABLES[record["table"]]
+    lines = [f"{'claim':<22}{'paper':>8}{'here (per seed)':>34}  verdict"]
+    for better, worse in PAPER_CLAIMS[record["table"]]:
+        mean, std, diffs = paired_difference(rows, better, worse)
+        theirs = paper[better]["J&F"] - paper[worse]["J&F"]
+        if len(diffs) > 1 and mean > 0 and mean >= 2 * std:
+            verdict = "holds"
+        elif len(diffs) > 1 and mean < 0 and -mean >= 2 * std:
+            verdict = "goes the other way"
+        else:
+            verdict = "not resolved"
+        seeds = ", ".join(f"{d:+.1f}" for d in diffs)
+        lines.append(f"{better + ' > ' + worse:<22}{theirs:>+8.1f}"
+                     f"{f'{mean:+.1f} ± {std:.1f} ({seeds})':>34}  {verdict}")
+    return "\n".join(lines)

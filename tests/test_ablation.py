@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from gcseg.ablation import Run, Scoring, run_ablation, run_config, table_plan
+from gcseg.ablation import (
+    Run,
+    Scoring,
+    claims_table,
+    paired_difference,
+    read_records,
+    run_ablation,
+    run_config,
+    table_plan,
+)
 from gcseg.cli import main
 from gcseg.config import VARIANTS
 from gcseg.data.synthetic import make_synthetic
@@ -135,3 +144,33 @@ def test_ablate_command(bench, tmp_path, capsys):
     assert main(["ablate", "--table", "V", "--config", str(config), "--data",
                  str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "make-synthetic" in capsys.readouterr().err
+
+
+def _rows(values: dict[str, list[float]]) -> list[dict]:
+    return [{"name": name, "per_seed": [{"seed": s, "J&F": v} for s, v in enumerate(vs)]}
+            for name, vs in values.items()]
+
+
+def test_paired_difference_pairs_the_seeds():
+    rows = _rows({"on": [50.0, 52.0, 57.0], "off": [49.0, 50.0, 54.0]})
+    mean, std, diffs = paired_difference(rows, "on", "off")
+    assert diffs == [1.0, 2.0, 3.0] and mean == 2.0 and std == pytest.approx(1.0)
+
+
+def test_claims_table_verdicts():
+    def record(on, off):
+        return {"table": "VI", "rows": _rows({"off": off, "on": on})}
+
+    assert "holds" in claims_table(record([52.0, 53.0, 54.0], [50.0, 51.0, 52.0]))
+    assert "goes the other way" in claims_table(record([50.0, 51.0, 52.0], [52.0, 53.0, 54.0]))
+    table = claims_table(record([50.0, 55.0, 50.0], [51.0, 50.0, 52.0]))  # +1 ± 3.6
+    assert "not resolved" in table and "+0.4" in table  # the paper's 67.0 - 66.6
+
+
+def test_read_records(ablation, tmp_path):
+    out, records = ablation
+    assert set(read_records(out)) == {"V", "VI", "VII"}
+    assert read_records(tmp_path) == {}
+    (tmp_path / "V.json").write_text('{"rows": []}')
+    with pytest.raises(ValueError, match="V.json: not an ablation record"):
+        read_records(tmp_path)

@@ -79,6 +79,12 @@ def test_ablation_figure_pairs_paper_and_measured_bars():
     assert len(lines) == 1 and list(lines[0].get_ydata()) == [25.0, 25.0]
     assert "copy-first (25.0)" in [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     plt.close(figure)
+    figure = ablation_figure({"off": {"J&F": 40.0}, "on": {"J&F": 42.0}}, PAPER_TABLE_VI,
+                             errors={"off": 1.5, "on": 2.5})
+    caps = [line for line in figure.axes[0].get_lines() if line.get_marker() == "_"]
+    tops = sorted(round(float(y), 1) for line in caps for y in line.get_ydata())
+    assert tops == [38.5, 39.5, 41.5, 44.5]  # mean -/+ std of each measured bar
+    plt.close(figure)
 
 
 def test_read_ablation_results_is_defensive(tmp_path):

@@ -137,10 +137,12 @@ def comparison_table(measured: Mapping[str, Mapping[str, float]],
 def ablation_figure(measured: Mapping[str, Mapping[str, float]],
                     paper: Mapping[str, Mapping[str, float]], metric: str = "J&F",
                     title: str | None = None, names: Mapping[str, str] | None = None,
-                    reference_lines: Mapping[str, float] | None = None) -> Figure:
+                    reference_lines: Mapping[str, float] | None = None,
+                    errors: Mapping[str, float] | None = None) -> Figure:
     """Paired bars of ``metric`` (percent) for each row of ``paper``: the paper's (grey) and
     ours (blue; missing rows are left empty).  ``reference_lines`` ``{label: value}`` adds
-    dashed horizontal lines (e.g. trivial methods scored on the same videos)."""
+    dashed horizontal lines (e.g. trivial methods scored on the same videos); ``errors``
+    ``{row: value}`` draws error bars on our bars (e.g. the standard deviation over seeds)."""
     names = names or {}
     rows = list(paper)
     x = np.arange(len(rows))
@@ -148,10 +150,13 @@ def ablation_figure(measured: Mapping[str, Mapping[str, float]],
     ours = [measured.get(row, {}).get(metric, np.nan) for row in rows]
     theirs = [paper[row][metric] for row in rows]
     axis.bar(x - 0.2, theirs, 0.4, color="0.6", label="paper")
-    axis.bar(x + 0.2, ours, 0.4, color="tab:blue", label="measured here")
-    for position, value in zip(x + 0.2, ours, strict=True):
+    spread = [float((errors or {}).get(row, np.nan)) for row in rows]
+    axis.bar(x + 0.2, ours, 0.4, color="tab:blue", label="measured here",
+             yerr=None if errors is None else np.nan_to_num(spread), capsize=4)
+    for position, value, error in zip(x + 0.2, ours, spread, strict=True):
         if not np.isnan(value):
-            axis.text(position, value + 1, f"{value:.1f}", ha="center", fontsize=8)
+            axis.text(position, value + 1 + np.nan_to_num(error), f"{value:.1f}", ha="center",
+                      fontsize=8)
     for position, value in zip(x - 0.2, theirs, strict=True):
         axis.text(position, value + 1, f"{value:.1f}", ha="center", fontsize=8, color="0.3")
     for (label, value), colour in zip((reference_lines or {}).items(),
