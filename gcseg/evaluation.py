@@ -6,7 +6,11 @@ the region similarity J and the contour accuracy F are computed frame by frame
 objects of all sequences. It mirrors the official ``davis2017-evaluation`` toolkit:
 
 - the first frame (given as input) and the last frame are not scored, unless
-  ``score_all_frames=True``;
+  ``score_all_frames=True`` (the official toolkit's ``[1:-1]``; it gives no reason for the last);
+- sparse ground truth (YouTube-Objects, a mask about every 10th frame; see
+  :class:`gcseg.data.davis.Sequence`) is scored on its annotated frames only, all but the first
+  (the given one): the last annotated frame *is* scored, as in the usual YouTube-Objects protocol
+  (the paper reports the mean J there, Table IV). ``score_all_frames=True`` adds the first;
 - an object is scored on every scored frame, including frames where it is absent from the ground
   truth (a correct empty prediction then scores J = F = 1);
 - global numbers are plain means over objects (a sequence with three objects weighs three times
@@ -227,26 +231,42 @@ def _write_csv(path: Path, columns: Iterable[str], rows: list[list[object]]) -> 
 # --------------------------------------------------------------------------- evaluation
 
 
-def _scored_indices(n_frames: int, score_all_frames: bool) -> list[int]:
-    """Frames scored in the semi-supervised protocol: all but the first and the last."""
+def _scored_indices(sequence: Sequence, score_all_frames: bool) -> list[int]:
+    """Frames scored in the semi-supervised protocol, ascending.
+
+    - Every frame annotated (DAVIS): all but the first and the last (the official toolkit's).
+    - Sparse ground truth (YouTube-Objects): the annotated frames but the first; the last
+      annotated frame is scored.
+
+    ``score_all_frames=True`` scores every annotated frame (first and last included).
+    """
+    annotated = sequence.annotated_indices
     if score_all_frames:
-        return list(range(n_frames))
-    return list(range(1, n_frames - 1))
+        return annotated
+    if sequence.fully_annotated:
+        return annotated[1:-1]
+    return annotated[1:]
 
 
-def _ground_truth(sequence: Sequence) -> list[np.ndarray]:
-    """All annotations of ``sequence`` as (H, W) uint8 id maps; every frame must be annotated."""
-    if len(sequence.annotation_paths) != len(sequence):
+def _ground_truth(sequence: Sequence) -> dict[int, np.ndarray]:
+    """``{frame index: (H, W) uint8 ids}`` for the annotated frames of ``sequence``.
+
+    A video of several frames annotated in its first frame only (DAVIS test-dev) has no ground
+    truth to score: an error naming the annotation folder.
+    """
+    annotated = sequence.annotated_indices
+    if len(annotated) == 1 and len(sequence) > 1:
         folder = sequence.annotation_paths[0].parent
         raise DavisFormatError(
-            f"{folder}: {len(sequence.annotation_paths)} annotations for {len(sequence)} frames; "
-            "evaluation needs the ground truth of every frame"
+            f"{folder}: only the first of {len(sequence)} frames is annotated; evaluation needs "
+            "the ground truth of the frames it scores (every frame, or a subset as in "
+            "YouTube-Objects)"
         )
-    return [sequence.annotation(i) for i in range(len(sequence))]
+    return {index: sequence.annotation(index) for index in annotated}
 
 
-def _object_ids(annotations: list[np.ndarray]) -> list[int]:
-    """Ids present in the ground truth: union over frames of ids > 0, void (255) excluded.
+def _object_ids(annotations: Iterable[np.ndarray]) -> list[int]:
+    """Ids present in the ground truth: union over annotated frames of ids > 0, void excluded.
 
     The official toolkit takes ``1..max(first-frame ids)``; on DAVIS (objects numbered 1..K, all
     present in frame 0) the two agree. Taking the union also scores an object that enters later.
@@ -278,6 +298,12 @@ def evaluate_sequence(
 ) -> list[ObjectResult]:
     """Per-object J and F of one sequence against ``<results_dir>/<sequence.name>/``.
 
+    The scored frames are those of :func:`_scored_indices`: all but the first and the last when
+    every frame is annotated (DAVIS), the annotated frames but the first when the ground truth is
+    sparse (YouTube-Objects); only their result files are read (and must exist). Mean, recall and
+    decay are taken over the scored frames (for sparse ground truth: over the annotated ones, in
+    frame order).
+
     For each object id ``k`` of the ground truth and each scored frame: the predicted mask is
     ``result == k`` (``result > 0`` when the sequence is read as DAVIS 2016, whose objects are
     merged into one; so 0/255 binary results work too), the ground-truth mask is ``gt == k``, and
@@ -293,9 +319,9 @@ def evaluate_sequence(
         raise FileNotFoundError(
             f"missing results folder of sequence {sequence.name!r}: {result_folder}"
         )
-    annotations = _ground_truth(sequence)
-    object_ids = _object_ids(annotations)
-    indices = _scored_indices(len(sequence), score_all_frames)
+    annotations = _ground_truth(sequence)  # {frame index: (H, W)}
+    object_ids = _object_ids(annotations.values())
+    indices = _scored_indices(sequence, score_all_frames)
     names = [sequence.frame_names[i] for i in indices]
     merge = sequence.year == "2016"
 
@@ -386,7 +412,7 @@ def evaluate(
         split, year, resolution: which split file and annotations to use; ``year="2016"`` merges
             the objects of both ground truth and results into one.
         score_all_frames: also score the first and last frames (not done by the official
-            semi-supervised protocol).
+            semi-supervised protocol); for sparse ground truth, the first annotated frame.
         sequences: a subset of the split's sequences (default: all of them).
         progress: show a progress bar over sequences.
 
@@ -398,6 +424,8 @@ def evaluate(
         FileNotFoundError: a results folder or a scored result frame is missing (named).
         ValueError: a result frame has the wrong size (file and both sizes named), or an
             unknown sequence was asked for, or the ground truth holds no object at all.
+        DavisFormatError: (a ValueError) the dataset breaks the layout, or a sequence of several
+            frames is annotated in its first frame only (nothing to score); file named.
     """
     dataset = DavisDataset(davis_root, year=year, split=split, resolution=resolution)
     names = _select(dataset, sequences)
@@ -410,8 +438,8 @@ def evaluate(
             )
         if sequence_objects and not sequence_objects[0].frame_names:
             warnings.warn(
-                f"sequence {name!r}: too short to score any frame (first and last "
-                "are excluded); its statistics are NaN",
+                f"sequence {name!r}: too short to score any frame (the first frame and, when "
+                "every frame is annotated, the last are excluded); its statistics are NaN",
                 stacklevel=2,
             )
         objects.extend(sequence_objects)

@@ -7,6 +7,7 @@ segmentation ground truth (``<class>/data/<video>/shots/<shot>/{images,labels}``
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shlex
@@ -20,8 +21,15 @@ import yaml
 from PIL import Image
 
 from gcseg.cli import build_parser
+from gcseg.cli import main as cli_main
 from gcseg.config import GCSegConfig, load_config
-from gcseg.data.davis import DavisDataset, DavisFormatError, read_annotation
+from gcseg.data.davis import (
+    DavisDataset,
+    DavisFormatError,
+    read_annotation,
+    write_annotation,
+    write_sequence_results,
+)
 from gcseg.data.prepare import (
     PARSERS,
     binary_mask,
@@ -32,6 +40,7 @@ from gcseg.data.prepare import (
     convert_youtube_objects,
     read_davis2016_split,
 )
+from gcseg.evaluation import evaluate
 from tests.conftest import square_video, write_davis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,9 +321,61 @@ def test_convert_youtube_objects(youtube, tmp_path):
     ids = read_annotation(out / "Annotations" / "480p" / names[0] / "00003.png")
     np.testing.assert_array_equal(ids == 1, binary_mask(source / "labels" / "00004.jpg"))
     assert set(np.unique(ids)) == {0, 1}
-    # What the reader says about sparse annotations today (the recipe documents it).
-    with pytest.raises(DavisFormatError, match="3 annotations for 7 frames"):
-        DavisDataset(out, year="2016", split="val")
+
+
+def _perfect_results(dataset: DavisDataset, results: Path) -> None:
+    """A results folder as ``segment`` writes it (every frame), equal to the ground truth on the
+    annotated frames and empty elsewhere (those frames are not scored)."""
+    for sequence in dataset:
+        masks = [sequence.annotation(t) if t in sequence.annotated_indices
+                 else np.zeros(sequence.size, np.uint8) for t in range(len(sequence))]
+        write_sequence_results(results, sequence.name, masks, sequence.frame_names)
+
+
+def test_converted_youtube_objects_opens_and_scores(youtube, tmp_path, capsys):
+    out, results = tmp_path / "YTO", tmp_path / "results"
+    convert_youtube_objects(youtube, out, progress=False)
+    manifest = json.loads((out / "youtube_objects.json").read_text())["sequences"]
+    dataset = DavisDataset(out, year="2016", split="val")
+    dataset.validate()
+    for sequence in dataset:
+        entry = manifest[sequence.name]
+        assert sequence.frame_names == [f"{t:05d}" for t in range(entry["frames"])]
+        assert [sequence.frame_names[t] for t in sequence.annotated_indices] == entry["annotated"]
+        assert sequence.object_ids == [1]
+    _perfect_results(dataset, results)
+
+    result = evaluate(out, results, year="2016", progress=False)
+    frames = {o.name: o.frame_names for o in result.objects}
+    assert frames == {"aeroplane-0001-001_1": ["00003", "00006"],  # annotated: 0, 3, 6
+                      "cat-0012-001_1": ["00002", "00004", "00006"]}  # annotated: 0, 2, 4, 6
+    assert result.global_stats["J-Mean"] == result.global_stats["F-Mean"] == 1.0
+    assert [(r.attribute, r.objects, r.j_mean) for r in result.attributes] == [
+        ("aeroplane", 1, 1.0), ("cat", 1, 1.0), ("all", 2, 1.0)]  # the per-class table
+
+    # An error in one scored frame shows in J; an unannotated frame's result is never read.
+    cat = results / "cat-0012-001"
+    write_annotation(cat / "00004.png", np.zeros((24, 32), np.uint8))
+    (cat / "00003.png").unlink()
+    scores = {o.name: o.j_per_frame.tolist() for o in evaluate(out, results, year="2016",
+                                                                 progress=False).objects}
+    assert scores["cat-0012-001_1"] == [1.0, 0.0, 1.0]
+
+    # The command line: validate, then evaluate (CSV files beside the results).
+    for year in ("2016", "2017"):
+        assert cli_main(["validate", "--davis", str(out), "--year", year]) == 0
+    assert "14 frames, every file readable" in capsys.readouterr().out
+    assert cli_main(["evaluate", "--davis", str(out), "--year", "2016", "--results",
+                     str(results)]) == 0
+    printed = capsys.readouterr().out
+    assert "cat-0012-001_1" in printed and "Per attribute results" in printed
+    (row,) = csv.DictReader((results / "global_results-val.csv").read_text().splitlines())
+    assert float(row["J-Mean"]) == pytest.approx((1.0 + 2 / 3) / 2, abs=5e-4)
+
+    # check_davis is for DAVIS folders, where a partly annotated sequence is missing files.
+    with pytest.raises(DavisFormatError, match=r"aeroplane-0001-001/00001\.png: annotation of "
+                       r"frame .* not found \(3 annotations for 7 frames.*gcseg validate"):
+        check_davis(out, progress=False)
 
 
 def test_convert_youtube_objects_range_and_side_by_side_layout(tmp_path):

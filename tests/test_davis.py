@@ -130,8 +130,14 @@ def test_results_writer_uses_the_official_layout(tmp_path, tiny_davis):
         (lambda root: _rmtree(root / "JPEGImages"), "JPEGImages/480p: folder not found"),
         (lambda root: _rmtree(root / "Annotations" / "480p" / "two"), "two.*not found"),
         (
-            lambda root: (root / "Annotations" / "480p" / "one" / "00002.png").unlink(),
-            "3 annotations for 4 frames",
+            lambda root: (root / "Annotations" / "480p" / "one" / "00002.png").rename(
+                root / "Annotations" / "480p" / "one" / "00009.png"
+            ),
+            r"one/00009.png: annotation name does not match any frame .*4 frames",
+        ),
+        (
+            lambda root: (root / "Annotations" / "480p" / "one" / "00000.png").unlink(),
+            r"one/00001.png: first annotation does not match the first frame 00000.jpg",
         ),
     ],
 )
@@ -139,6 +145,88 @@ def test_layout_errors_name_the_file(tiny_davis, damage, message):
     damage(tiny_davis)
     with pytest.raises(DavisFormatError, match=message):
         DavisDataset(tiny_davis)
+
+
+def test_dense_sequences_annotate_every_frame(tiny_davis):
+    sequence = DavisDataset(tiny_davis)["two"]
+    assert sequence.annotated_indices == [0, 1, 2, 3] and sequence.fully_annotated
+    _, masks = square_video(objects=2, seed=1)
+    np.testing.assert_array_equal(sequence.annotation(-1), masks[3])
+    with pytest.raises(IndexError, match="two: frame 4 out of range"):
+        sequence.annotation(4)
+
+
+def _drop_annotations(root, sequence: str, frames) -> None:
+    for t in frames:
+        (root / "Annotations" / "480p" / sequence / f"{t:05d}.png").unlink()
+
+
+def test_sparse_annotations_are_read_by_frame(tmp_path):
+    """YouTube-Objects-like ground truth: frames 0, 3 and 6 of 7 annotated."""
+    frames, masks = square_video(frames=7, objects=2)
+    masks[3, 0, 0] = 255
+    root = write_davis(tmp_path / "d", {"s": (frames, masks)})
+    _drop_annotations(root, "s", (1, 2, 4, 5))
+    sequence = DavisDataset(root)["s"]
+    assert len(sequence) == 7 and len(sequence.annotation_paths) == 3
+    assert sequence.annotated_indices == [0, 3, 6] and not sequence.fully_annotated
+    assert sequence.frame_names == [f"{t:05d}" for t in range(7)]
+    np.testing.assert_array_equal(sequence.first_mask, masks[0])
+    np.testing.assert_array_equal(sequence.annotation(3), masks[3])
+    np.testing.assert_array_equal(sequence.annotation(-1), masks[6])
+    assert sequence.object_ids == [1, 2]
+    with pytest.raises(IndexError, match=r"s: frame 4 \(00004.jpg\) has no annotation; "
+                       r"annotated frames: \[0, 3, 6\]"):
+        sequence.annotation(4)
+    sequence.validate()  # reads the 7 frames and the 3 annotations
+
+    merged = DavisDataset(root, year="2016")["s"].annotation(3)  # 2016: objects merged, void kept
+    assert set(np.unique(merged).tolist()) == {0, 1, 255}
+
+
+def test_first_frame_only_sequences_still_open(tmp_path):
+    root = write_davis(tmp_path / "d", {"s": square_video()})
+    _drop_annotations(root, "s", (1, 2, 3))
+    sequence = DavisDataset(root)["s"]
+    assert sequence.annotated_indices == [0] and not sequence.fully_annotated
+    assert sequence.object_ids == [1]
+    with pytest.raises(IndexError, match="frame 1 .* has no annotation"):
+        sequence.annotation(1)
+    with pytest.raises(IndexError, match="has no annotation"):
+        sequence.annotation(-1)  # the last frame, not the last annotation
+
+
+def test_sparse_annotation_errors_name_the_file(tmp_path):
+    frames, masks = square_video(frames=7)
+    root = write_davis(tmp_path / "d", {"s": (frames, masks)})
+    _drop_annotations(root, "s", (1, 2, 4, 5))
+    wrong = root / "Annotations" / "480p" / "s" / "00003.png"
+    write_annotation(wrong, np.zeros((10, 10), dtype=np.uint8))
+    with pytest.raises(DavisFormatError, match=r"s/00003.png: size 10x10 .* 48x32"):
+        DavisDataset(root).validate()
+    _drop_annotations(root, "s", (0,))
+    with pytest.raises(DavisFormatError, match=r"s/00003.png: first annotation does not match"):
+        DavisDataset(root)
+
+
+def test_training_sources_use_annotated_frames_only(tmp_path):
+    """Stills come from annotated frames; pairs and clips need every frame annotated."""
+    from gcseg.data.pairs import VideoPairs
+    from gcseg.data.still_images import DavisStills
+
+    root = write_davis(
+        tmp_path / "d", {"dense": square_video(), "sparse": square_video(frames=7, seed=1)}
+    )
+    _drop_annotations(root, "sparse", (1, 2, 4, 5))
+    dataset = DavisDataset(root)
+    stills = DavisStills(dataset, stride=1)
+    assert [(name, t) for name, t, _ in stills.items] == [
+        ("dense", 0), ("dense", 1), ("dense", 2), ("dense", 3),
+        ("sparse", 0), ("sparse", 3), ("sparse", 6),
+    ]
+    assert [s.name for s in VideoPairs(dataset, out_size=(16, 16)).sequences] == ["dense"]
+    with pytest.raises(ValueError, match="no fully annotated videos"):
+        VideoPairs(DavisDataset(root, sequences=["sparse"]), out_size=(16, 16))
 
 
 def test_content_errors_name_the_file(tiny_davis):

@@ -10,6 +10,9 @@ The fixture (20x20 frames, so the F tolerance is 1 px; 5 frames each, frames 1..
   (J = 0; F = 0 since P = 1, R = 0).
 - Frames 0 and 4 of every prediction are empty (deliberately wrong).
 
+A second fixture, ``sparse``, has YouTube-Objects-like ground truth (a few annotated frames); see
+the section at the end.
+
 F of a 8x8 square shifted 2 px with a 1-px tolerance: both boundaries are 9x9 outlines (32 px);
 matched predicted pixels = 8 on the top row (7 shared + 1 next to the corner), 8 on the bottom
 row, 2 on the left column (next to the top/bottom rows) = 18; by symmetry recall = 18/32 too.
@@ -25,7 +28,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gcseg.data.davis import write_annotation, write_frame
+from gcseg.data.davis import DavisFormatError, write_annotation, write_frame
 from gcseg.evaluation import GLOBAL_COLUMNS, EvaluationResult, evaluate
 
 SIZE = 20
@@ -275,3 +278,75 @@ def test_wrong_size_result_is_named(davis):
 def test_unknown_sequence(davis):
     with pytest.raises(ValueError, match="gamma"):
         evaluate(*davis, sequences=["gamma"], progress=False)
+
+
+# --------------------------------------------------------------------------- sparse ground truth
+#
+# ``gamma`` (YouTube-Objects-like): 10 frames, annotated at 0, 3, 6 and 9, object 1 = square
+# rows/cols 2..9. Scored: 3, 6, 9 (the first annotated frame is given; the last is scored).
+# Prediction: frame 3 perfect, frame 6 shifted 2 px right (J = 0.6, F = 18/32), frame 9 empty
+# (J = F = 0). Only those three result files exist. With 3 frames the decay bins are x[0:2] and
+# x[2:3]: J decay = (1 + 0.6) / 2 - 0 = 0.8.
+
+SPARSE_FRAMES = 10
+ANNOTATED = (0, 3, 6, 9)
+GAMMA_J = (1.6 / 3, 2 / 3, 0.8)
+GAMMA_F = ((1 + F_SHIFT) / 3, 2 / 3, (1 + F_SHIFT) / 2)
+
+
+@pytest.fixture
+def sparse(tmp_path: Path) -> tuple[Path, Path]:
+    """A sparse-ground-truth dataset and its results; return (davis_root, results_dir)."""
+    root, results = tmp_path / "sparse", tmp_path / "sparse-results"
+    obj = ids((1, square(2, 9)))
+    for t in range(SPARSE_FRAMES):
+        write_frame(root / "JPEGImages/480p/gamma" / f"{name(t)}.jpg",
+                    np.zeros((SIZE, SIZE, 3), np.uint8))
+        if t in ANNOTATED:
+            write_annotation(root / "Annotations/480p/gamma" / f"{name(t)}.png", obj)
+    for year in ("2016", "2017"):
+        (root / "ImageSets" / year).mkdir(parents=True)
+        (root / "ImageSets" / year / "val.txt").write_text("gamma\n")
+    shifted = ids((1, square(2, 9, cols=(4, 11))))
+    for t, mask in {3: obj, 6: shifted, 9: np.zeros((SIZE, SIZE), np.uint8)}.items():
+        write_annotation(results / "gamma" / f"{name(t)}.png", mask)
+    return root, results
+
+
+def test_sparse_ground_truth_scores_annotated_frames_but_the_first(sparse):
+    result = evaluate(*sparse, progress=False)
+    (obj,) = result.objects
+    assert obj.name == "gamma_1"
+    assert obj.frame_names == ["00003", "00006", "00009"]  # the last annotated frame included
+    np.testing.assert_allclose(obj.j_per_frame, [1.0, 0.6, 0.0])
+    np.testing.assert_allclose(obj.f_per_frame, [1.0, F_SHIFT, 0.0])
+    assert (obj.j_mean, obj.j_recall, obj.j_decay) == pytest.approx(GAMMA_J)
+    assert (obj.f_mean, obj.f_recall, obj.f_decay) == pytest.approx(GAMMA_F)
+    assert result.global_stats["J-Mean"] == pytest.approx(1.6 / 3)
+    assert evaluate(*sparse, year="2016", progress=False).global_stats == result.global_stats
+
+
+def test_sparse_ground_truth_needs_the_scored_result_frames(sparse):
+    root, results = sparse
+    with pytest.raises(FileNotFoundError, match="missing result frame") as info:
+        evaluate(root, results, score_all_frames=True, progress=False)  # adds frame 0
+    assert str(results / "gamma" / "00000.png") in str(info.value)
+    write_annotation(results / "gamma" / "00000.png", ids((1, square(2, 9))))
+    (obj,) = evaluate(root, results, score_all_frames=True, progress=False).objects
+    assert obj.frame_names == [name(t) for t in ANNOTATED]
+    np.testing.assert_allclose(obj.j_per_frame, [1.0, 1.0, 0.6, 0.0])
+
+    last = results / "gamma" / "00009.png"
+    last.unlink()
+    with pytest.raises(FileNotFoundError, match="missing result frame") as info:
+        evaluate(root, results, progress=False)
+    assert str(last) in str(info.value)
+
+
+def test_first_frame_only_ground_truth_is_an_error(davis):
+    root, results = davis
+    for t in range(1, N_FRAMES):
+        (root / "Annotations/480p/beta" / f"{name(t)}.png").unlink()
+    with pytest.raises(DavisFormatError, match=r"480p/beta: only the first of 5 frames"):
+        evaluate(root, results, progress=False)
+    assert len(evaluate(root, results, sequences="alpha", progress=False).objects) == 2

@@ -8,6 +8,11 @@ The layout (SPEC §10)::
     <root>/ImageSets/2017/{train,val}.txt
     <root>/attributes.json                       optional: per-sequence challenge codes
 
+A sequence's annotations are named after its frames and cover every frame (DAVIS train and val),
+the first frame only (DAVIS test-dev), or some of the frames including the first (YouTube-Objects
+converted by :mod:`gcseg.data.prepare`: a mask about every 10th frame); see
+:attr:`Sequence.annotated_indices`.
+
 In DAVIS 2016 every annotated pixel belongs to one foreground object and 255 marks void
 pixels; DAVIS 2017 annotates several objects with ids 1..K.  Reading a dataset as ``year="2016"``
 merges all object ids into id 1 (255 stays void), so the same folder can be scored both ways.
@@ -168,8 +173,11 @@ def write_sequence_results(
 class Sequence:
     """One video of a DAVIS-layout dataset: paths, read lazily.
 
-    ``annotation_paths`` may be shorter than ``frame_paths`` when only the first frame is
-    annotated (DAVIS test-dev); otherwise the two align frame by frame.
+    ``annotation_paths`` lists the annotation files in frame order; each is named after its frame
+    (``00010.png`` annotates ``00010.jpg``).  They cover every frame (DAVIS train and val), only
+    the first (DAVIS test-dev), or a subset that includes the first (sparse ground truth, e.g.
+    YouTube-Objects); :attr:`annotated_indices` says which frames, :attr:`fully_annotated`
+    whether all of them.  :meth:`annotation` is indexed by *frame*, not by file.
     """
 
     name: str
@@ -201,11 +209,46 @@ class Sequence:
         self._check_size(image.shape[:2], self.frame_paths[index])
         return image
 
+    @cached_property
+    def _annotation_by_frame(self) -> dict[int, Path]:
+        """Frame index -> annotation file, matched by name (stem)."""
+        index_of = {name: index for index, name in enumerate(self.frame_names)}
+        by_frame = {}
+        for path in self.annotation_paths:
+            if path.stem not in index_of:
+                raise DavisFormatError(
+                    f"{path}: annotation of no frame (no {path.stem}{self.frame_paths[0].suffix} "
+                    f"in {self.frame_paths[0].parent})"
+                )
+            by_frame[index_of[path.stem]] = path
+        return by_frame
+
+    @property
+    def annotated_indices(self) -> list[int]:
+        """Indices of the frames that have a ground-truth annotation, ascending (0 first)."""
+        return sorted(self._annotation_by_frame)
+
+    @property
+    def fully_annotated(self) -> bool:
+        """Whether every frame has an annotation (dense ground truth, as DAVIS train/val)."""
+        return len(self._annotation_by_frame) == len(self)
+
     def annotation(self, index: int) -> np.ndarray:
-        """Annotation ``index`` as ``(H, W)`` uint8 ids (2016: objects merged into id 1)."""
-        if index >= len(self.annotation_paths) or index < -len(self.annotation_paths):
-            raise IndexError(f"{self.name}: frame {index} has no annotation")
-        path = self.annotation_paths[index]
+        """Annotation of frame ``index`` as ``(H, W)`` uint8 ids (2016: objects merged into id 1).
+
+        ``index`` counts frames (negative values from the end, as for a list).  Raises
+        ``IndexError`` naming the frame when that frame has no annotation (test ``index in
+        sequence.annotated_indices`` first) or when it is out of range.
+        """
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"{self.name}: frame {index} out of range ({len(self)} frames)")
+        index %= len(self)
+        path = self._annotation_by_frame.get(index)
+        if path is None:
+            raise IndexError(
+                f"{self.name}: frame {index} ({self.frame_paths[index].name}) has no annotation; "
+                f"annotated frames: {self.annotated_indices}"
+            )
         mask = read_annotation(path)
         self._check_size(mask.shape, path)
         if self.year == "2016":
@@ -234,7 +277,7 @@ class Sequence:
         """Read every file once and raise :class:`DavisFormatError` on the first problem."""
         for index in range(len(self)):
             self.frame(index)
-        for index in range(len(self.annotation_paths)):
+        for index in self.annotated_indices:
             self.annotation(index)
         if not self.object_ids:
             raise DavisFormatError(
@@ -249,9 +292,11 @@ class Sequence:
 class DavisDataset:
     """A DAVIS-layout dataset split: ``DavisDataset(root, year="2017", split="val")``.
 
-    Opening checks the layout (folders, split file, that each listed sequence has frames and
-    annotations in matching numbers, that the first annotation exists).  Pixel data are read
-    lazily through :class:`Sequence`; call :meth:`validate` to read every file once.
+    Opening checks the layout: folders, split file, and for each listed sequence that it has
+    frames, that every annotation is named after one of its frames and that the first frame is
+    annotated (the annotations may cover every frame, the first only, or a subset: see
+    :class:`Sequence`).  Pixel data are read lazily through :class:`Sequence`; call
+    :meth:`validate` to read every file once.
     """
 
     YEARS = ("2016", "2017")
@@ -304,22 +349,19 @@ class DavisDataset:
             raise DavisFormatError(f"{frame_dir}: no .jpg frames")
         if not annotations:
             raise DavisFormatError(f"{annotation_dir}: no .png annotations")
+        frame_names = {frame.stem for frame in frames}
+        for annotation in annotations:
+            if annotation.stem not in frame_names:
+                raise DavisFormatError(
+                    f"{annotation}: annotation name does not match any frame in {frame_dir} "
+                    f"(expected {annotation.stem}.jpg; {len(annotations)} annotations for "
+                    f"{len(frames)} frames)"
+                )
         if annotations[0].stem != frames[0].stem:
             raise DavisFormatError(
                 f"{annotations[0]}: first annotation does not match the first frame "
-                f"{frames[0].name}"
+                f"{frames[0].name} (semi-supervised VOS needs the first frame's mask)"
             )
-        if len(annotations) != 1 and len(annotations) != len(frames):
-            raise DavisFormatError(
-                f"{annotation_dir}: {len(annotations)} annotations for {len(frames)} frames in "
-                f"{frame_dir} (expected one per frame, or only the first)"
-            )
-        if len(annotations) == len(frames):
-            for frame, annotation in zip(frames, annotations, strict=True):
-                if frame.stem != annotation.stem:
-                    raise DavisFormatError(
-                        f"{annotation}: annotation name does not match frame {frame.name}"
-                    )
         return Sequence(name, frames, annotations, year=self.year)
 
     @property

@@ -137,7 +137,9 @@ class _VideoSamples(_Seeded):
         seed: int,
     ) -> None:
         super().__init__(seed)
-        self.sequences: list[Sequence] = [s for s in dataset if len(s.annotation_paths) > 1]
+        # Frames are sampled by index, so every frame needs its mask: sparse ground truth
+        # (YouTube-Objects) and first-frame-only sequences are left out.
+        self.sequences: list[Sequence] = [s for s in dataset if s.fully_annotated and len(s) > 1]
         if not self.sequences:
             raise ValueError(f"{dataset.split_file}: no fully annotated videos to train on")
         self.out_size = out_size

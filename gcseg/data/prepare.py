@@ -253,6 +253,26 @@ def _original_2016_hint(root: Path, resolution: str) -> str:
             f"--resolution {resolution})")
 
 
+def _check_every_frame_annotated(dataset: DavisDataset) -> None:
+    """DAVIS annotates every frame of train and val: name the first missing annotation.
+
+    The reader also opens sparse ground truth (converted YouTube-Objects) and first-frame-only
+    sequences (test-dev); in a DAVIS train/val download a partly annotated sequence means
+    missing files.  First-frame-only sequences pass, as the reader has always allowed them.
+    """
+    for sequence in dataset:
+        annotated = sequence.annotated_indices
+        if 1 < len(annotated) < len(sequence):
+            missing = min(set(range(len(sequence))) - set(annotated))
+            folder = sequence.annotation_paths[0].parent
+            raise DavisFormatError(
+                f"{folder / (sequence.frame_names[missing] + '.png')}: annotation of frame "
+                f"{sequence.frame_paths[missing]} not found ({len(annotated)} annotations for "
+                f"{len(sequence)} frames; DAVIS annotates every frame of train and val; "
+                "sparse ground truth such as converted YouTube-Objects is checked with "
+                "python -m gcseg validate)")
+
+
 def _check_first_annotation_mode(dataset: DavisDataset) -> None:
     """Name the original DAVIS-2016 grayscale masks before the reader's generic message."""
     path = dataset[0].annotation_paths[0]
@@ -318,6 +338,7 @@ def check_davis(
     for year, split in wanted:
         dataset = DavisDataset(root, year=year, split=split, resolution=resolution)
         _check_first_annotation_mode(dataset)
+        _check_every_frame_annotated(dataset)
         frames, objects, sizes = 0, 0, {}
         for sequence in tqdm(list(dataset), desc=f"DAVIS-{year} {split}", unit="sequence",
                              disable=not progress):
@@ -686,9 +707,9 @@ def convert_youtube_objects(
     per-attribute table is a per-class table) and ``youtube_objects.json`` (per sequence: class,
     source folder, frame count, the names of the annotated frames, the source frame files).
 
-    Reading it back: :class:`DavisDataset` accepts one annotation per frame or the first only,
-    and the evaluator needs the ground truth of every frame, so neither opens these sparse
-    annotations as they stand (see ``docs/reproduce_davis.md``).
+    Reading it back: :class:`DavisDataset` opens the output as it is (sparse annotations:
+    :attr:`Sequence.annotated_indices`), and :func:`gcseg.evaluation.evaluate` scores every
+    annotated frame but the first (see ``docs/reproduce_davis.md``).
 
     Raises:
         FileExistsError: ``out`` is not empty and ``overwrite`` is false (checked first).

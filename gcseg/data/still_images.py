@@ -108,7 +108,7 @@ class MSRA10K(StillImageSource):
 
 
 class DavisStills(StillImageSource):
-    """Every ``stride``-th frame of a DAVIS-layout split, one item per visible object."""
+    """Every ``stride``-th annotated frame of a DAVIS-layout split, one item per visible object."""
 
     name = "davis-stills"
 
@@ -116,7 +116,7 @@ class DavisStills(StillImageSource):
         self.dataset = dataset
         self.items: list[tuple[str, int, int]] = []
         for sequence in dataset:
-            for index in range(0, len(sequence.annotation_paths), stride):
+            for index in sequence.annotated_indices[::stride]:
                 ids = sequence.annotation(index)
                 for object_id in sequence.object_ids:
                     if (ids == object_id).sum() >= min_pixels:
