@@ -8,6 +8,7 @@ Every job a notebook does has a command here, so the same work runs on a server:
     python -m gcseg demo
     python -m gcseg ablate --table V --config configs/ablation_synthetic.yaml --out results/abl
     python -m gcseg describe --preset tiny
+    python -m gcseg bench --quick
 
 Each command is a small function taking the parsed arguments; the work itself lives in the
 library modules, imported when the command runs so ``--help`` stays fast.
@@ -194,6 +195,31 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _parse_bench_size(text: str) -> str:
+    if text not in ("tiny", "paper", "480p"):
+        _parse_size(text)
+    return text
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from gcseg.benchmark import run_cli
+
+    return run_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m gcseg`` (one sub-parser per command)."""
     parser = argparse.ArgumentParser(
@@ -290,6 +316,46 @@ def build_parser() -> argparse.ArgumentParser:
     describe = commands.add_parser("describe", help="modules, parameters and FLOPs of a preset")
     describe.add_argument("--preset", default="tiny", help="config preset (tiny, paper)")
     describe.set_defaults(run=_cmd_describe)
+
+    bench = commands.add_parser(
+        "bench", help="seconds per frame of the engine and of its backbone alone",
+        description="Without --sizes/--objects/--refs: every case at the tiny size (240x432), "
+                    "and at 480x854 every variant x backbone for 1 object, n = 3, plus the "
+                    "objects x references sweep for full. With any of them: every "
+                    "combination of the values given (defaults: tiny paper; 1 3; 0 3 6).")
+    bench.add_argument("--variants", nargs="+", choices=["baseline", "ref", "coseg", "full"])
+    bench.add_argument("--backbones", nargs="+",
+                       choices=["resnet18", "resnet34", "resnet50", "resnet101"],
+                       help="default: resnet18 resnet50 resnet101")
+    bench.add_argument("--sizes", nargs="+", type=_parse_bench_size,
+                       help="tiny (240x432), paper or 480p (480x854), or HxW")
+    bench.add_argument("--objects", nargs="+", type=_count(1), help="K (default 1 3)")
+    bench.add_argument("--refs", nargs="+", type=_count(0), help="n (default 0 3 6)")
+    bench.add_argument("--preset", default="paper", choices=["paper", "tiny"],
+                       help="heads of the model (paper: 256 channels to res5; tiny: 64 to res4)")
+    bench.add_argument("--frames", type=_count(1), help="timed frames per repeat (default 8)")
+    bench.add_argument("--repeats", type=_count(1), help="blocks of timed frames (default 3)")
+    bench.add_argument("--warmup", type=_count(0),
+                       help="untimed frames after the n references exist (default 2)")
+    bench.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
+    bench.add_argument("--dtype", choices=["float32", "float16", "bfloat16"],
+                       help="float16/bfloat16: CUDA autocast (default: float16 on CUDA, "
+                            "float32 on the CPU)")
+    bench.add_argument("--no-channels-last", action="store_true",
+                       help="keep the NCHW layout (channels-last is the default here)")
+    bench.add_argument("--compile", action="store_true", help="torch.compile the engine")
+    bench.add_argument("--compile-mode", help="torch.compile mode, e.g. reduce-overhead "
+                                              "(CUDA graphs); implies --compile")
+    bench.add_argument("--threads", type=_count(1),
+                       help="torch CPU threads (default: GCSEG_THREADS or torch's)")
+    bench.add_argument("--memory-frames", type=_count(0),
+                       help="N of the flat-memory check (2N frames; 0: skip; default 100)")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--out", type=Path, default=Path("runs/bench/results.json"),
+                       help="JSON report (default runs/bench/results.json)")
+    bench.add_argument("--quick", action="store_true",
+                       help="resnet18, tiny size, K = 1, n = 3, 2 frames: a smoke test")
+    bench.set_defaults(run=_cmd_bench)
     return parser
 
 

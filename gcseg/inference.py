@@ -2,7 +2,9 @@
 
 For each frame ``t`` after the first, for the K objects of the video at once:
 
-1. ``F_t = E(I_t, M_{t-1})``: the backbone runs once, the K objects batched.
+1. ``F_t = E(I_t, M_{t-1})``: the backbone runs once, the K objects batched. The image is the
+   same for the K objects, so the RGB half of the first convolution runs once and is shared
+   (only the mask convolution sees K inputs; see :class:`~gcseg.model.FeatureExtractor`).
 2. Adaptive Search (III-B, on by default): the Judgment Module compares ``F_t`` pooled over
    box(``M_{t-1}``) with ``F_0`` pooled over box(``M_0``); where the cosine similarity is below
    τ, ``M_{t-1}`` is replaced by zeros and those objects' features are computed again (the only
@@ -11,10 +13,21 @@ For each frame ``t`` after the first, for the K objects of the video at once:
    of the frames segmented so far.  A reference contributes only its cached summary
    (``r_{t-n}``, the co-segmentation vectors ``f_{t-n}``: O(C) numbers, never a feature map), so
    no past frame goes through the backbone again.  All references x objects go through the
-   heads in one batch; each reference gives a prediction and ``M_t`` is their mean over the
-   valid references (an empty reference mask has no ``r`` and is skipped).
+   heads in one batch (a frame drawn twice -- frame 0 can be drawn from the first fragment --
+   goes through once and counts twice); each reference gives a prediction and ``M_t`` is their
+   mean over the valid references (an empty reference mask has no ``r`` and is skipped).
 4. Objects merged by argmax over ``[0.5, p_1, ..., p_K]`` (background wins below 0.5).
 5. The frame's own summary, from ``F_t`` and the merged ``M_t``, joins the cache.
+
+:meth:`VideoSegmenter.stream` yields the frames one by one (memory stays flat however long the
+video: the engine keeps only the summaries); :meth:`VideoSegmenter.segment` collects them.
+
+Fast paths (each equal to the plain path within float tolerance; ``tests/test_fast_paths.py``;
+``python -m gcseg bench`` measures them): ``torch.inference_mode``, the cached summaries, the
+batched references and objects and the shared RGB convolution are always on;
+``channels_last=True`` runs the backbone channels-last (faster convolutions on CPUs with oneDNN
+and on GPUs); ``amp`` runs autocast in ``amp_dtype`` (float16 or bfloat16) on
+CUDA; ``compile`` runs the backbone pass and the heads through ``torch.compile``.
 
 *Reading the paper*: a reference's features should be ``E(I_{t-n}, M_{t-n})``; the engine reuses
 the features computed when frame ``t-n`` was segmented, ``E(I_{t-n}, M_{t-n-1})``, and masks them
@@ -26,11 +39,14 @@ results layout and ``timing.json``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Callable, Iterator
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,16 +54,21 @@ from tqdm.auto import tqdm
 
 from gcseg.config import InferenceConfig
 from gcseg.data.davis import DavisDataset, Sequence, write_sequence_results
-from gcseg.model import GCSeg, ReferenceSummary
+from gcseg.model import FrameFeatures, GCSeg, ReferenceSummary
 from gcseg.runtime import write_json
 
 __all__ = [
     "FrameRecord",
+    "SegmentedFrame",
     "VideoResult",
     "VideoSegmenter",
+    "merge_objects",
     "sample_reference_frames",
     "segment_dataset",
 ]
+
+AMP_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
+"""Autocast precisions of the engine on CUDA."""
 
 
 def sample_reference_frames(t: int, n: int, rng: np.random.Generator) -> list[int]:
@@ -61,6 +82,31 @@ def sample_reference_frames(t: int, n: int, rng: np.random.Generator) -> list[in
     return [0] + [int(rng.choice(fragment)) for fragment in fragments]
 
 
+def merge_objects(prob: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """Step 4: ``(K, 1, H, W)`` probabilities -> ``(H, W)`` labels, the id of the object of
+    highest probability, 0 (background) where none exceeds 0.5.
+
+    The same as ``ids[argmax([0.5, p_1, ..., p_K])]`` with ``0`` prepended to ``ids`` (the first
+    maximum wins a tie), as K element-wise passes: an argmax over the first of ``(K + 1, H, W)``
+    is a strided reduction, several times slower on a CPU.
+    """
+    best = torch.full_like(prob[0, 0], 0.5)  # (H, W)
+    labels = torch.zeros(prob.shape[-2:], dtype=ids.dtype, device=prob.device)  # (H, W)
+    for j in range(prob.shape[0]):
+        better = prob[j, 0] > best  # strictly: an earlier maximum keeps a tie
+        labels = torch.where(better, ids[j], labels)
+        best = torch.maximum(best, prob[j, 0])
+    return labels
+
+
+def video_objects(first_mask: np.ndarray, name: str = "video") -> list[int]:
+    """The object ids annotated in the first frame (0 and the void label 255 left out)."""
+    object_ids = [int(i) for i in np.unique(first_mask) if i not in (0, 255)]
+    if not object_ids:
+        raise ValueError(f"{name}: the first-frame mask has no object")
+    return object_ids
+
+
 @dataclass
 class FrameRecord:
     """What happened at one frame (the notebooks draw these)."""
@@ -71,6 +117,17 @@ class FrameRecord:
     reliable: list[bool] | None
     backbone_passes: int
     seconds: float
+
+
+@dataclass
+class SegmentedFrame:
+    """One frame from :meth:`VideoSegmenter.stream`: ``labels`` ``(H, W)`` uint8 object ids,
+    its :class:`FrameRecord`, and the per-object probabilities ``(K, H, W)`` float32 when the
+    segmenter keeps them."""
+
+    labels: np.ndarray
+    record: FrameRecord
+    probabilities: np.ndarray | None = None
 
 
 @dataclass
@@ -93,13 +150,27 @@ class VideoSegmenter:
     """Propagates first-frame masks through a video with a :class:`~gcseg.model.GCSeg`.
 
     Args:
-        model: the network (put in eval mode here).
+        model: the network (put in eval mode, on ``device``, its backbone in the memory format
+            chosen by ``channels_last`` and the rest NCHW, in place).
         num_refs: n, the number of temporal fragments a reference is drawn from (plus frame 0).
         adaptive_search: use the Judgment Module to drop an unreliable ``M_{t-1}`` (Table VI).
         threshold: τ of the Judgment Module.
         seed: seed of the reference sampling.
-        device: where to run; ``amp`` enables fp16 autocast on CUDA.
+        device: where to run.
+        amp: autocast on CUDA in ``amp_dtype`` (ignored on the CPU, which stays float32).
+        amp_dtype: ``"float16"`` (default) or ``"bfloat16"`` (or the torch dtype).
         keep_probabilities: also return the per-object probabilities (for the notebooks).
+        channels_last: the backbone's weights and inputs channels-last (NHWC): same results
+            within float tolerance, faster convolutions and max-pooling (oneDNN on CPUs, cuDNN
+            on GPUs). Its features come back in the default layout (NCHW, one copy per frame):
+            the heads' small maps, group norms and 2-channel upsampling measured slower
+            channels-last on a CPU. ``False``: NCHW everywhere.
+        compile: run the backbone pass (``encode_frame``) and the heads (``predict``) through
+            ``torch.compile`` on any device: ``True`` with its defaults, or a dict of its
+            keyword arguments, e.g. ``{"mode": "reduce-overhead"}`` (CUDA graphs on a GPU) or
+            ``{"backend": "aot_eager"}``. The first frames, and every new batch shape (the
+            references grow until n are sampled; a second backbone pass for some objects),
+            pay the compilation. The CPU's default backend needs a C++ compiler.
     """
 
     def __init__(
@@ -112,15 +183,33 @@ class VideoSegmenter:
         device: torch.device | str = "cpu",
         amp: bool = True,
         keep_probabilities: bool = False,
+        amp_dtype: torch.dtype | str = "float16",
+        channels_last: bool = False,
+        compile: bool | dict[str, Any] = False,
     ) -> None:
         self.device = torch.device(device)
-        self.model = model.to(self.device).eval()
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.model = model.to(self.device, memory_format=torch.contiguous_format).eval()
+        self.model.extractor.to(memory_format=self.memory_format)
         self.num_refs = num_refs
         self.adaptive_search = adaptive_search
         self.threshold = threshold
         self.seed = seed
         self.amp = amp and self.device.type == "cuda"
+        if isinstance(amp_dtype, str):
+            if amp_dtype not in AMP_DTYPES:
+                raise ValueError(f"amp_dtype must be one of {list(AMP_DTYPES)}, got {amp_dtype!r}")
+            amp_dtype = AMP_DTYPES[amp_dtype]
+        self.amp_dtype = amp_dtype
+        self.channels_last = channels_last
         self.keep_probabilities = keep_probabilities
+        self.compile = compile
+        encode: Callable[..., FrameFeatures] = self.model.encode_frame
+        heads: Callable[..., tuple[torch.Tensor, Any]] = self.model.predict
+        if compile:
+            options = {} if compile is True else dict(compile)
+            encode, heads = torch.compile(encode, **options), torch.compile(heads, **options)
+        self._encode_fn, self._heads_fn = encode, heads
         self.cache: list[ReferenceSummary] = []
         """Per segmented frame, the compact summaries of its K objects (O(K·C) each)."""
 
@@ -134,61 +223,112 @@ class VideoSegmenter:
 
     # ----------------------------------------------------------------------- helpers
 
+    def _layout(self, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=self.memory_format)
+
     def _image(self, frame: np.ndarray) -> torch.Tensor:
+        """``(H, W, 3)`` uint8 -> ``(1, 3, H, W)`` float in [0, 1], one for the K objects."""
         image = torch.from_numpy(np.array(frame, dtype=np.uint8)).to(self.device)
-        return image.permute(2, 0, 1)[None].float().div_(255.0)  # (1, 3, H, W)
+        return self._layout(image.permute(2, 0, 1)[None].float().div_(255.0))
 
-    def _object_masks(self, labels: torch.Tensor, object_ids: list[int]) -> torch.Tensor:
+    def _object_masks(self, labels: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """``(H, W)`` id labels → ``(K, 1, H, W)`` binary masks, one per object."""
-        ids = torch.tensor(object_ids, device=self.device, dtype=labels.dtype).view(-1, 1, 1, 1)
-        return (labels[None, None] == ids).float()
+        return self._layout((labels[None, None] == ids.view(-1, 1, 1, 1)).float())
 
-    def _summarize(self, features, masks: torch.Tensor) -> ReferenceSummary:
+    def _summarize(self, features: FrameFeatures, masks: torch.Tensor) -> ReferenceSummary:
         return self.model.summarize_reference(features, masks).compact()
 
-    def _autocast(self):
-        return torch.autocast("cuda", dtype=torch.float16, enabled=self.amp)
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if not self.amp:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=self.amp_dtype)
+
+    def _synchronize(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def _step_begin(self) -> None:
+        """Tell compiled CUDA graphs that a new frame starts (the last frame's outputs of the
+        graphs, which the engine no longer reads, may be overwritten)."""
+        if self.compile and self.device.type == "cuda":
+            mark = getattr(torch.compiler, "cudagraph_mark_step_begin", None)
+            if mark is not None:
+                mark()
+
+    def _encode(self, image: torch.Tensor, masks: torch.Tensor | None) -> FrameFeatures:
+        """The backbone pass; the features in the default layout for the heads."""
+        features = self._encode_fn(image, masks)
+        if self.channels_last:
+            features = features.map(lambda x: x.contiguous())
+        return features
+
+    @torch.inference_mode()
+    def encode(self, image: torch.Tensor, masks: torch.Tensor | None = None) -> FrameFeatures:
+        """The backbone pass as the engine runs it (layout, autocast, compilation):
+        ``image`` (1, 3, H, W) in [0, 1] shared by ``masks`` (K, 1, H, W). What
+        ``python -m gcseg bench`` times as the backbone alone."""
+        image = self._layout(image.to(self.device))
+        masks = None if masks is None else self._layout(masks.to(self.device))
+        self._step_begin()
+        with self._autocast():
+            return self._encode(image, masks)
 
     # ----------------------------------------------------------------------- the video
 
-    @torch.inference_mode()
     def segment(
         self, frames: SequenceABC[np.ndarray], first_mask: np.ndarray, progress: bool = False,
         name: str = "video",
     ) -> VideoResult:
         """Segment ``frames`` (a sequence of ``(H, W, 3)`` uint8) from ``first_mask`` ids."""
-        object_ids = [int(i) for i in np.unique(first_mask) if i not in (0, 255)]
-        if not object_ids:
-            raise ValueError(f"{name}: the first-frame mask has no object")
+        object_ids = video_objects(first_mask, name)
         count = len(frames)
-        rng = np.random.default_rng(self.seed)
         labels_out = np.zeros((count, *first_mask.shape), dtype=np.uint8)
-        labels_out[0] = np.where(first_mask == 255, 0, first_mask)
         probs_out = (np.zeros((count, len(object_ids), *first_mask.shape), dtype=np.float32)
                      if self.keep_probabilities else None)
-        if probs_out is not None:
-            probs_out[0] = (labels_out[0][None] == np.array(object_ids)[:, None, None])
-        self.cache = []
         records = []
-        k = len(object_ids)
+        for t, frame in enumerate(self.stream(frames, first_mask, progress, name)):
+            labels_out[t] = frame.labels
+            if probs_out is not None:
+                probs_out[t] = frame.probabilities
+            records.append(frame.record)
+        return VideoResult(labels_out, object_ids, records, probs_out)
 
-        frame = frames[0]
+    @torch.inference_mode()
+    def stream(
+        self, frames: SequenceABC[np.ndarray], first_mask: np.ndarray, progress: bool = False,
+        name: str = "video",
+    ) -> Iterator[SegmentedFrame]:
+        """Segment ``frames`` one by one, yielding each as a :class:`SegmentedFrame` (frame 0,
+        ``first_mask`` without its void label, included). Only the reference summaries stay
+        in memory between frames; ``frames`` may be read lazily."""
+        object_ids = video_objects(first_mask, name)
+        k = len(object_ids)
+        ids = torch.tensor(object_ids, device=self.device, dtype=torch.uint8)  # (K,)
+        rng = np.random.default_rng(self.seed)
+        self.cache = []
+
         start = time.perf_counter()
+        first_labels = np.where(first_mask == 255, 0, first_mask).astype(np.uint8)
+        masks = self._object_masks(torch.from_numpy(first_labels).to(self.device), ids)  # M_0
+        self._step_begin()
         with self._autocast():
-            labels = torch.from_numpy(labels_out[0]).to(self.device)
-            masks = self._object_masks(labels, object_ids)  # M_0 (K, 1, H, W)
-            features = self.model.encode_frame(self._image(frame).expand(k, -1, -1, -1), masks)
+            features = self._encode(self._image(frames[0]), masks)
             first = self._summarize(features, masks)
         self.cache.append(first)
-        records.append(FrameRecord(0, [], None, None, 1, time.perf_counter() - start))
+        self._synchronize()
+        probs = (first_labels[None] == np.array(object_ids)[:, None, None]).astype(np.float32)
+        yield SegmentedFrame(first_labels, FrameRecord(0, [], None, None, 1,
+                                                       time.perf_counter() - start),
+                             probs if self.keep_probabilities else None)
 
-        for t in tqdm(range(1, count), desc=name, disable=not progress, leave=False):
+        for t in tqdm(range(1, len(frames)), desc=name, disable=not progress, leave=False):
             frame = frames[t]  # read (decoded) before the clock starts: time the network only
             start = time.perf_counter()
-            image = self._image(frame).expand(k, -1, -1, -1)
+            self._step_begin()
+            image = self._image(frame)  # (1, 3, H, W): the K objects share it
             prev = masks
             with self._autocast():
-                features = self.model.encode_frame(image, prev)
+                features = self._encode(image, prev)
                 passes = 1
                 scores = reliable = None
                 if self.adaptive_search:
@@ -200,53 +340,59 @@ class VideoSegmenter:
                     if bad.any():  # forget M_{t-1} for those objects: features without it
                         prev = prev.clone()
                         prev[bad] = 0
-                        again = self.model.encode_frame(image[bad], prev[bad])
+                        again = self._encode(image, prev[bad])
                         features = features.map(lambda x: x.clone())
                         for level in features:
                             features.levels[level][bad] = again[level]
                         passes = 2
                 refs_frames = sample_reference_frames(t, self.num_refs, rng)
                 prob = self._predict(features, refs_frames, k)  # (K, 1, H, W)
-            merged = torch.cat([torch.full_like(prob[:1], 0.5), prob.float()], dim=0)
-            winner = merged.argmax(dim=0)[0]  # (H, W): 0 background, j object j
-            ids = torch.tensor([0] + object_ids, device=self.device, dtype=torch.uint8)
-            labels = ids[winner]
-            masks = self._object_masks(labels, object_ids)
+            labels = merge_objects(prob, ids)  # (H, W) uint8 ids
+            masks = self._object_masks(labels, ids)
             with self._autocast():
                 self.cache.append(self._summarize(features, masks))
-            labels_out[t] = labels.cpu().numpy()
-            if probs_out is not None:
-                probs_out[t] = prob[:, 0].float().cpu().numpy()
-            if self.device.type == "cuda":
-                torch.cuda.synchronize(self.device)
-            records.append(FrameRecord(t, refs_frames, scores, reliable, passes,
-                                       time.perf_counter() - start))
-        return VideoResult(labels_out, object_ids, records, probs_out)
+            labels_np = labels.cpu().numpy()
+            probs = prob[:, 0].float().cpu().numpy() if self.keep_probabilities else None
+            self._synchronize()
+            record = FrameRecord(t, refs_frames, scores, reliable, passes,
+                                 time.perf_counter() - start)
+            yield SegmentedFrame(labels_np, record, probs)
 
-    def _predict(self, features, ref_frames: list[int], k: int) -> torch.Tensor:
-        """Mean prediction over the valid references; all (reference, object) rows at once."""
+    def _predict(self, features: FrameFeatures, ref_frames: list[int], k: int) -> torch.Tensor:
+        """Mean prediction over the valid references; all (reference, object) rows at once.
+
+        A frame drawn twice goes through the heads once with twice the weight. With one object
+        the features are broadcast to the references (views), with K they are repeated."""
         if not self.model.uses_two_frames:
-            prob, _ = self.model.predict(features, None)
+            prob, _ = self._heads_fn(features, None)
             return prob
-        refs = ReferenceSummary.cat([self.cache[i] for i in ref_frames])  # (R*K) rows
-        r = len(ref_frames)
-        stacked = features.map(lambda x: x.repeat(r, *([1] * (x.dim() - 1))))
-        prob, _ = self.model.predict(stacked, refs)  # (R*K, 1, H, W)
+        frames, counts = np.unique(ref_frames, return_counts=True)  # sorted: frame 0 first
+        refs = ReferenceSummary.cat([self.cache[i] for i in frames])  # (R*K) rows
+        r = len(frames)
+        if k > 1 and r > 1:
+            features = features.map(lambda x: torch.cat([x] * r))  # (R*K, C, h, w)
+        prob, _ = self._heads_fn(features, refs)  # (R*K, 1, H, W)
         prob = prob.view(r, k, *prob.shape[1:])
-        valid = refs.valid.view(r, k).to(prob.dtype)  # frame 0 is always valid
+        count = torch.as_tensor(counts, device=prob.device, dtype=prob.dtype).view(r, 1)
+        valid = refs.valid.view(r, k).to(prob.dtype) * count  # frame 0 is always valid
         weights = valid / valid.sum(dim=0, keepdim=True).clamp(min=1)
         return (prob * weights.view(r, k, 1, 1, 1)).sum(dim=0)
 
-    def cache_numel(self) -> int:
-        """Numbers held by the reference cache (for the O(C)-per-frame memory check)."""
-        total = 0
+    def _cache_tensors(self) -> Iterator[torch.Tensor]:
         for summary in self.cache:
             for value in vars(summary).values():
                 if isinstance(value, torch.Tensor):
-                    total += value.numel()
+                    yield value
                 elif isinstance(value, dict):
-                    total += sum(v.numel() for v in value.values())
-        return total
+                    yield from value.values()
+
+    def cache_numel(self) -> int:
+        """Numbers held by the reference cache (for the O(C)-per-frame memory check)."""
+        return sum(tensor.numel() for tensor in self._cache_tensors())
+
+    def cache_nbytes(self) -> int:
+        """Bytes held by the reference cache's tensors."""
+        return sum(tensor.numel() * tensor.element_size() for tensor in self._cache_tensors())
 
 
 def segment_dataset(

@@ -6,9 +6,12 @@ RGMP, the mask gets its own single-channel 7x7 convolution, summed with the RGB 
     x = conv1(I) + conv1_mask(M)            # (B, 64, H/2, W/2)
 
 ``conv1_mask`` starts at zero, so at initialisation (and with ImageNet weights) the RGB path is
-exactly the original network, whatever the mask. The extractor returns the four stages
-``res2`` (stride 4), ``res3`` (8), ``res4`` (16) and ``res5`` (16 at output stride 16: the last
-stage is dilated instead of strided, as in DeepLab).
+exactly the original network, whatever the mask. The two halves are separate, so one image with
+K masks (the K objects of a frame at inference) runs ``conv1(I)`` once and broadcasts it over the
+K ``conv1_mask(M_k)``: pass ``image`` with batch 1 and ``mask`` with batch K.
+
+The extractor returns the four stages ``res2`` (stride 4), ``res3`` (8), ``res4`` (16) and
+``res5`` (16 at output stride 16: the last stage is dilated instead of strided, as in DeepLab).
 
 The same weights serve every frame, ``F_t = E(I_t, M_{t-1})`` and ``F_{t-n} = E(I_{t-n},
 M_{t-n})``. The paper fixes the extractor after pre-training: ``set_frozen(True)`` stops its
@@ -243,21 +246,24 @@ class FeatureExtractor(nn.Module):
         return [p for name, p in self.named_parameters() if not name.startswith("conv1_mask")]
 
     def forward(self, image: Tensor, mask: Tensor | None = None) -> dict[str, Tensor]:
-        """``image`` (B,3,H,W) RGB in [0,1], ``mask`` (B,1,H,W) in [0,1] (``None`` = zeros)."""
+        """``image`` (B,3,H,W) RGB in [0,1], ``mask`` (B,1,H,W) in [0,1] (``None`` = zeros).
+
+        ``image`` may have batch 1 for B masks: its RGB convolution runs once, shared.
+        """
         if image.dim() != 4 or image.shape[1] != 3:
             raise ValueError(f"image must be (B, 3, H, W), got {tuple(image.shape)}")
         if mask is not None and (
             mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[-2:] != image.shape[-2:]
-            or mask.shape[0] != image.shape[0]
+            or image.shape[0] not in (1, mask.shape[0])
         ):
             raise ValueError(
-                f"mask must be (B, 1, H, W) matching image {tuple(image.shape)}, "
-                f"got {tuple(mask.shape)}"
+                f"mask must be (B, 1, H, W) matching image {tuple(image.shape)} (or image batch "
+                f"1), got {tuple(mask.shape)}"
             )
         x = (image - self.mean) / self.std if self.normalize_input else image
-        x = self.conv1(x)  # (B, 64, H/2, W/2)
+        x = self.conv1(x)  # (B or 1, 64, H/2, W/2)
         if mask is not None:
-            x = x + self.conv1_mask(mask.to(x.dtype))
+            x = x + self.conv1_mask(mask.to(x.dtype))  # (B, 64, H/2, W/2): RGB part broadcast
         x = self.maxpool(self.relu(self.bn1(x)))  # (B, 64, H/4, W/4)
         res2 = self.layer1(x)  # (B, C2, H/4, W/4)
         res3 = self.layer2(res2)  # (B, C3, H/8, W/8)

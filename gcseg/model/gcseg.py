@@ -351,7 +351,11 @@ class GCSeg(nn.Module):
     # --- inference path ------------------------------------------------------------------------
 
     def encode_frame(self, image: Tensor, prev_mask: Tensor | None = None) -> FrameFeatures:
-        """``F = E(I, M)``: image (B, 3, H, W) in [0, 1], mask (B, 1, H, W) or ``None``."""
+        """``F = E(I, M)``: image (B, 3, H, W) in [0, 1], mask (B, 1, H, W) or ``None``.
+
+        One image for B masks (the objects of a frame): image (1, 3, H, W), its RGB
+        convolution shared by the B rows.
+        """
         levels = self.extractor(image, prev_mask)
         return FrameFeatures(levels, tuple(image.shape[-2:]))
 

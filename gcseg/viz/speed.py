@@ -1,43 +1,28 @@
-"""Speed of GCSeg at inference: where a frame's time goes, and pictures of it (notebook 10).
-
-Measuring (library logic that lives here until a ``gcseg.benchmarks`` module takes it over):
-
-- :func:`median_seconds` -- the median wall time of a callable over repetitions, after warm-up
-  runs, with CUDA synchronised;
-- :func:`time_frame_steps` -- the steps of one frame of :class:`gcseg.inference.VideoSegmenter`
-  timed one by one: ``encode_frame``, ``judge``, ``predict`` (one reference, and 1 + n
-  references batched), ``summarize_reference``;
-- :func:`time_reference_strategies` -- one frame with cached reference summaries against one
-  that runs the backbone again on every reference frame.
+"""Pictures of GCSeg's speed at inference (notebook 10).
 
 Drawing: :func:`step_times_figure`, :func:`strategy_scaling_figure`,
 :func:`seconds_per_frame_figure`, :func:`frame_times_figure`,
 and :data:`PAPER_SECONDS_PER_FRAME`, the Time(s) column of the paper's Tables II-IV.
+
+The measuring lives in :mod:`gcseg.benchmark` (``median_seconds``, ``time_frame_steps``,
+``time_reference_strategies``, and ``python -m gcseg bench``).
 """
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from matplotlib.figure import Figure
-
-from gcseg.model import GCSeg, ReferenceSummary
 
 __all__ = [
     "PAPER_SECONDS_PER_FRAME",
     "frame_times_figure",
-    "median_seconds",
     "seconds_per_frame_figure",
     "step_times_figure",
     "strategy_scaling_figure",
-    "time_frame_steps",
-    "time_reference_strategies",
 ]
 
 PAPER_SECONDS_PER_FRAME: Mapping[str, float] = MappingProxyType({
@@ -48,131 +33,6 @@ PAPER_SECONDS_PER_FRAME: Mapping[str, float] = MappingProxyType({
 })
 """Seconds per frame in the paper's Time(s) columns (ResNet-101, 480p DAVIS frames; the paper
 names neither its GPU nor its exact resolution)."""
-
-
-# --------------------------------------------------------------------------- measuring
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1,
-                   device: torch.device | str | None = None) -> float:
-    """Median wall-clock seconds of ``fn()`` over ``repeats`` runs after ``warmup`` runs.
-
-    On CUDA the device is synchronised before and after each run (kernels are asynchronous).
-    """
-    if repeats < 1:
-        raise ValueError("repeats must be >= 1")
-    device = torch.device(device) if device is not None else torch.device("cpu")
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        _synchronize(device)
-        start = time.perf_counter()
-        fn()
-        _synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _device(model: torch.nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
-def _autocast(device: torch.device, amp: bool):
-    return torch.autocast("cuda", dtype=torch.float16, enabled=amp and device.type == "cuda")
-
-
-def _stack(features, copies: int):
-    return features.map(lambda x: x.repeat(copies, *([1] * (x.dim() - 1))))
-
-
-def time_frame_steps(model: GCSeg, image: torch.Tensor, mask: torch.Tensor, num_refs: int = 3,
-                     repeats: int = 5, warmup: int = 1, threshold: float = 0.7,
-                     amp: bool = True) -> dict[str, float]:
-    """Median seconds of each step of one frame, as :class:`~gcseg.inference.VideoSegmenter`
-    runs them (fp16 autocast on CUDA when ``amp``).
-
-    Args:
-        model: the network (its device is used).
-        image: ``(K, 3, H, W)`` in [0, 1], the frame repeated once per object (the engine
-            batches the K objects); mask: ``(K, 1, H, W)`` the previous masks ``M_{t-1}``
-            (also used as the references' masks: the content does not change the time).
-        num_refs: n; the frame reads ``1 + n`` references (frame 0 and one per fragment),
-            all ``(1 + n) x K`` rows in one batch.
-
-    Returns:
-        ``{"encode_frame", "judge", "predict (1 reference)", "predict (1+n references)",
-        "summarize_reference"}`` in seconds (``baseline`` has no judge/summary steps: 0).
-    """
-    device = _device(model)
-    image, mask = image.to(device), mask.to(device)
-    count = 1 + num_refs
-    with torch.inference_mode(), _autocast(device, amp):
-        features = model.encode_frame(image, mask)
-        first = model.summarize_reference(features, mask).compact()
-        refs = ReferenceSummary.cat([first] * count)
-        stacked = _stack(features, count)
-        two = model.uses_two_frames
-
-        def timed(fn: Callable[[], object]) -> float:
-            return median_seconds(fn, repeats, warmup, device)
-
-        return {
-            "encode_frame": timed(lambda: model.encode_frame(image, mask)),
-            "judge": timed(lambda: model.judge(features, mask, first, threshold)),
-            "predict (1 reference)": timed(lambda: model.predict(features, first if two
-                                                                 else None)),
-            f"predict (1+{num_refs} references)": timed(
-                lambda: model.predict(stacked, refs) if two else model.predict(features)),
-            "summarize_reference": timed(lambda: model.summarize_reference(features, mask)
-                                         .compact()) if two else 0.0,
-        }
-
-
-def time_reference_strategies(model: GCSeg, image: torch.Tensor, mask: torch.Tensor,
-                              num_refs: int = 3, repeats: int = 5, warmup: int = 1,
-                              amp: bool = True) -> dict[str, float]:
-    """Median seconds of one frame's work with two ways of using ``1 + num_refs`` references.
-
-    - ``"cached summaries"``: ``encode_frame(I_t)``, ``predict`` with the cached summaries of
-      the references (one batch), ``summarize_reference`` of this frame for later frames.
-    - ``"backbone on every reference"``: ``encode_frame(I_t)``, then the backbone and the
-      summary of every reference frame again (one batch of ``1 + n`` frames), then
-      ``predict`` -- what a method that keeps no summaries must do.
-
-    ``image`` ``(K, 3, H, W)`` and ``mask`` ``(K, 1, H, W)`` as in :func:`time_frame_steps`.
-    The Judgment Module (the same in both) is left out.
-    """
-    device = _device(model)
-    image, mask = image.to(device), mask.to(device)
-    count = 1 + num_refs
-    ref_images, ref_masks = image.repeat(count, 1, 1, 1), mask.repeat(count, 1, 1, 1)
-    with torch.inference_mode(), _autocast(device, amp):
-        features = model.encode_frame(image, mask)
-        cached = ReferenceSummary.cat([model.summarize_reference(features, mask).compact()]
-                                      * count)
-
-        def with_cache() -> None:
-            current = model.encode_frame(image, mask)
-            model.predict(_stack(current, count), cached)
-            model.summarize_reference(current, mask).compact()
-
-        def without_cache() -> None:
-            current = model.encode_frame(image, mask)
-            again = model.encode_frame(ref_images, ref_masks)  # the references, re-encoded
-            refs = model.summarize_reference(again, ref_masks)
-            model.predict(_stack(current, count), refs)
-
-        return {
-            "cached summaries": median_seconds(with_cache, repeats, warmup, device),
-            "backbone on every reference": median_seconds(without_cache, repeats, warmup,
-                                                          device),
-        }
 
 
 # --------------------------------------------------------------------------- drawing
@@ -199,7 +59,8 @@ def step_times_figure(times: Mapping[str, float], title: str | None = None,
 def strategy_scaling_figure(num_refs: Sequence[int],
                             times: Sequence[Mapping[str, float]]) -> Figure:
     """Milliseconds per frame of each strategy (one line each) against n, the number of
-    sampled references: ``times[i]`` is :func:`time_reference_strategies` at ``num_refs[i]``."""
+    sampled references: ``times[i]`` is :func:`gcseg.benchmark.time_reference_strategies` at
+    ``num_refs[i]``."""
     figure, axis = plt.subplots(figsize=(6, 3.4))
     for name in times[0]:
         axis.plot(num_refs, [row[name] * 1e3 for row in times], marker="o", label=name)

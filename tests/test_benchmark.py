@@ -1,0 +1,230 @@
+"""The speed benchmark (gcseg.benchmark, python -m gcseg bench, benchmarks/bench_inference.py)
+and the timing helpers of notebook 10, at tiny sizes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gcseg.benchmark import (
+    BenchCase,
+    BenchSettings,
+    MemoryProbe,
+    SyntheticVideo,
+    default_cases,
+    format_results,
+    grid,
+    measure_case,
+    median_seconds,
+    parse_size,
+    ratio_summary,
+    time_frame_steps,
+    time_reference_strategies,
+)
+from gcseg.cli import main
+from gcseg.model import GCSeg
+from tests.conftest import small_config
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK = ["--quick", "--sizes", "64x96", "--variants", "full", "baseline", "--objects", "1",
+         "2", "--refs", "1", "--memory-frames", "2", "--threads", "1"]
+
+
+def _inputs(size=(64, 96)):
+    image = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(0))
+    mask = torch.zeros(1, 1, *size)
+    mask[..., 10:30, 20:50] = 1
+    return image, mask
+
+
+def test_median_seconds_warms_up_then_takes_the_median():
+    calls = []
+    durations = iter([0.0, 0.03, 0.0, 0.01])
+
+    def work():
+        calls.append(1)
+        pause = next(durations)
+        if pause:
+            import time
+
+            time.sleep(pause)
+
+    seconds = median_seconds(work, repeats=3, warmup=1)
+    assert len(calls) == 4
+    assert 0.0 <= seconds < 0.03  # the median of ~0.03, ~0.0, ~0.01 is ~0.01
+    with pytest.raises(ValueError):
+        median_seconds(work, repeats=0)
+
+
+@pytest.mark.parametrize("variant", ["full", "baseline"])
+def test_time_frame_steps_returns_each_step(variant):
+    torch.manual_seed(0)
+    model = GCSeg(small_config(variant).model).eval()
+    image, mask = _inputs()
+    times = time_frame_steps(model, image, mask, num_refs=2, repeats=2, warmup=1)
+    assert list(times) == ["encode_frame", "judge", "predict (1 reference)",
+                           "predict (1+2 references)", "summarize_reference"]
+    assert all(value >= 0 for value in times.values())
+    assert times["encode_frame"] > 0
+    if variant == "baseline":
+        assert times["summarize_reference"] == 0.0
+    assert torch.is_grad_enabled()  # inference mode ended with the timing
+
+
+def test_objects_are_timed_as_one_batch():
+    torch.manual_seed(0)
+    model = GCSeg(small_config("full").model).eval()
+    image, mask = _inputs()
+    for frame in (image, image.expand(3, -1, -1, -1)):  # shared by the objects, or repeated
+        times = time_frame_steps(model, frame, mask.repeat(3, 1, 1, 1), num_refs=1, repeats=1,
+                                 warmup=0)
+        assert len(times) == 5 and min(times.values()) > 0
+    for frame in (image, image.expand(2, -1, -1, -1)):
+        strategies = time_reference_strategies(model, frame, mask.repeat(2, 1, 1, 1),
+                                               num_refs=1, repeats=1, warmup=0)
+        assert min(strategies.values()) > 0
+
+
+def test_re_encoding_the_references_costs_more_than_the_cache():
+    torch.manual_seed(0)
+    model = GCSeg(small_config("full").model).eval()
+    image, mask = _inputs()
+    times = time_reference_strategies(model, image, mask, num_refs=3, repeats=3, warmup=1)
+    assert set(times) == {"cached summaries", "backbone on every reference"}
+    assert times["backbone on every reference"] > times["cached summaries"] > 0
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+def test_synthetic_video_is_lazy_and_has_k_objects():
+    video = SyntheticVideo((40, 90), length=1000, objects=3, seed=1)
+    assert len(video) == 1000 and video[999].shape == (40, 90, 3) and video[5].dtype == np.uint8
+    assert video.pool.nbytes == 4 * 40 * 90 * 3  # a pool of frames, not 1000 of them
+    assert sorted(np.unique(video.first_mask)) == [0, 1, 2, 3]
+    with pytest.raises(IndexError):
+        video[1000]
+    np.testing.assert_array_equal(SyntheticVideo((40, 90), 5, 3, seed=1)[2], video[2])
+
+
+def test_grids():
+    cases = grid(["baseline", "full"], ["resnet18"], [(64, 96)], [1, 3], [0, 3])
+    assert [c.refs for c in cases if c.variant == "baseline"] == [None, None]
+    assert len(cases) == 2 + 4
+    default = default_cases()
+    small, large = parse_size("tiny"), parse_size("paper")
+    assert small == (240, 432) and large == (480, 854) and parse_size("32x48") == (32, 48)
+    at_small = [c for c in default if c.size == small]
+    at_large = [c for c in default if c.size == large]
+    assert len(at_small) == 3 * 2 * (1 + 3 * 3)  # backbones x K x (baseline + 3 variants x n)
+    assert {(c.objects, c.refs) for c in at_large if c.variant != "full"} == {(1, 3), (1, None)}
+    assert len([c for c in at_large if c.variant == "full"]) == 3 * 2 * 3
+    assert len(set(default)) == len(default)
+    with pytest.raises(ValueError):
+        parse_size("big")
+
+
+def test_memory_probe_sees_a_peak():
+    probe = MemoryProbe("cpu")
+    probe.start()
+    block = np.ones(40 * 2**20 // 8)  # 40 MB, touched
+    assert probe.current_mb() > 0
+    assert probe.peak_mb() >= probe.start_mb
+    if "VmHWM" in probe.measure:  # Linux: the peak is reset per case, so it sees the block
+        assert probe.peak_growth_mb() > 30
+    del block
+
+
+def test_measure_case_row():
+    settings = BenchSettings(frames=2, repeats=2, warmup=0, memory_frames=0)
+    row = measure_case(BenchCase("full", "resnet18", (64, 96), 2, 1), settings)
+    assert row["frames_timed"] == 4 and len(row["seconds_per_frame_blocks"]) == 2
+    assert row["seconds_per_frame"] > 0
+    assert row["frames_per_second"] == pytest.approx(1 / row["seconds_per_frame"])
+    assert row["ratio"] == pytest.approx(row["seconds_per_frame"] / row["backbone_seconds_objects"])
+    assert row["second_backbone_passes"] == 0  # tau = -1: never rejected
+    assert 1 <= row["references_per_frame"] <= 2
+    with pytest.raises(ValueError, match="needs CUDA"):
+        measure_case(BenchCase("full", "resnet18", (64, 96), 1, 1),
+                     BenchSettings(dtype="float16", frames=1, repeats=1))
+
+
+def test_measure_case_compiled():
+    settings = BenchSettings(frames=1, repeats=1, warmup=0, compile={"backend": "eager"},
+                             memory_frames=0)
+    row = measure_case(BenchCase("full", "resnet18", (64, 96), 1, 1), settings)
+    assert row["seconds_per_frame"] > 0 and row["backbone_seconds"] > 0
+
+
+def _check_report(report: dict, cases: int) -> None:
+    environment = report["environment"]
+    for key in ("device", "threads", "torch", "dtype", "channels_last", "memory_measure"):
+        assert key in environment, key
+    assert environment["device"] == "cpu" and environment["dtype"] == "float32"
+    assert environment["threads"] == 1 and environment["torch"] == torch.__version__
+    assert len(report["results"]) == cases
+    for row in report["results"]:
+        for key in ("variant", "backbone", "size", "objects", "refs", "seconds_per_frame",
+                    "frames_per_second", "backbone_seconds", "backbone_seconds_objects",
+                    "ratio", "peak_memory_mb", "peak_growth_mb"):
+            assert key in row, key
+        assert row["seconds_per_frame"] > 0 and row["backbone_seconds"] > 0
+    assert [r["backbone"] for r in report["ratios"]] == []  # no full K=1 n=3 case here
+    memory = report["memory_check"]
+    assert memory["frames"] == [2, 4] and memory["cache_numel"][1] > memory["cache_numel"][0]
+    assert memory["cache_bytes_per_frame"] > 0
+
+
+def test_cli_writes_json_and_prints_the_table(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", *QUICK, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    _check_report(report, cases=2 + 2)  # baseline and full, K = 1 and 2
+    assert report["command"].startswith("python -m gcseg bench --quick")
+    assert "[1/4] full resnet18 64x96 K=1 n=1: " in printed and "[4/4] baseline" in printed
+    assert "x backbone" in printed and "flat memory" in printed
+
+
+def test_script_runs_the_same_benchmark(tmp_path):
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_inference.py"), *QUICK, "--variants",
+         "baseline", "--objects", "1", "--out", str(out)],
+        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    _check_report(json.loads(out.read_text()), cases=1)
+    assert "baseline  resnet18  64x96" in done.stdout
+
+
+def test_cli_rejects_bad_values(capsys):
+    for argv in (["--objects", "0"], ["--sizes", "3x3"], ["--refs", "-1"]):
+        with pytest.raises(SystemExit):
+            main(["bench", *argv])
+    capsys.readouterr()
+
+
+def test_format_results_and_ratios():
+    row = {"variant": "full", "backbone": "resnet101", "size": [480, 854], "objects": 1,
+           "refs": 3, "seconds_per_frame": 0.5, "frames_per_second": 2.0,
+           "backbone_seconds": 0.25, "backbone_seconds_objects": 0.25, "ratio": 2.0,
+           "references_per_frame": 4.0, "peak_growth_mb": 120.0}
+    baseline = {**row, "variant": "baseline", "refs": None, "ratio": 1.1,
+                "seconds_per_frame": 0.275, "frames_per_second": 1 / 0.275}
+    text = format_results([row, baseline])
+    lines = text.splitlines()
+    assert lines[0].split()[:5] == ["variant", "backbone", "size", "K", "n"]
+    assert "full      resnet101  480x854  1  3     500.0  2.00        250.0        2.00" in text
+    assert "baseline  resnet101  480x854  1  -" in text
+    assert ratio_summary([row, baseline]) == [{"backbone": "resnet101", "size": [480, 854],
+                                               "seconds_per_frame": 0.5,
+                                               "backbone_seconds": 0.25, "ratio": 2.0}]
+    assert "full (K = 1, n = 3) / backbone alone" in text and text.rstrip().endswith("2.00")

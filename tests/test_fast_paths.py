@@ -1,0 +1,241 @@
+"""Each fast path of the inference engine against the plain computation (float tolerance).
+
+The plain computation is the engine's algorithm written without any of its shortcuts: the
+objects one at a time (each with its own copy of the image through the whole backbone), every
+sampled reference through the heads alone, the mean over the valid ones, an argmax merge.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from gcseg.inference import VideoSegmenter, merge_objects, sample_reference_frames
+from gcseg.model import GCSeg
+from tests.conftest import small_config, square_video
+
+SIZE = (64, 96)
+
+
+def _model(variant: str = "full") -> GCSeg:
+    """A small model whose mask convolution is not zero (the objects' features differ)."""
+    torch.manual_seed(0)
+    model = GCSeg(small_config(variant, frame_size=SIZE).model).eval()
+    with torch.no_grad():
+        model.extractor.conv1_mask.weight.normal_(std=0.2)
+    return model
+
+
+def _video(frames: int = 6, objects: int = 2):
+    return square_video(frames=frames, size=SIZE, objects=objects)
+
+
+def _image(frame: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255.0  # (1, 3, H, W)
+
+
+def _mask(labels: np.ndarray, object_id: int) -> torch.Tensor:
+    return torch.from_numpy(labels == object_id)[None, None].float()  # (1, 1, H, W)
+
+
+def plain_segment(model: GCSeg, frames: np.ndarray, first_mask: np.ndarray, num_refs: int,
+                  seed: int = 0, threshold: float | None = None) -> np.ndarray:
+    """Probabilities ``(T-1, K, H, W)`` of frames 1.. computed plainly (see the docstring)."""
+    ids = [int(i) for i in np.unique(first_mask) if i not in (0, 255)]
+    rng = np.random.default_rng(seed)
+    labels = np.where(first_mask == 255, 0, first_mask).astype(np.uint8)
+    out = []
+    with torch.no_grad():
+        summaries = []  # per frame, per object
+        row = []
+        for object_id in ids:
+            mask = _mask(labels, object_id)
+            row.append(model.summarize_reference(model.encode_frame(_image(frames[0]), mask),
+                                                 mask))
+        summaries.append(row)
+        for t in range(1, len(frames)):
+            image = _image(frames[t])
+            refs = sample_reference_frames(t, num_refs, rng)
+            features, probs = [], []
+            for j, object_id in enumerate(ids):
+                prev = _mask(labels, object_id)
+                feature = model.encode_frame(image, prev)
+                if threshold is not None:
+                    judgment = model.judge(feature, prev, summaries[0][j], threshold)
+                    if not bool(judgment.reliable[0]) and bool(prev.any()):
+                        feature = model.encode_frame(image, torch.zeros_like(prev))
+                features.append(feature)
+                if not model.uses_two_frames:
+                    probs.append(model.predict(feature, None)[0])
+                    continue
+                total, weight = torch.zeros(1, 1, *SIZE), 0.0
+                for r in refs:
+                    reference = summaries[r][j]
+                    if bool(reference.valid[0]):
+                        total += model.predict(feature, reference)[0]
+                        weight += 1.0
+                probs.append(total / max(weight, 1.0))
+            prob = torch.cat(probs)  # (K, 1, H, W)
+            winner = torch.cat([torch.full_like(prob[:1], 0.5), prob]).argmax(dim=0)[0]
+            labels = np.array([0, *ids], dtype=np.uint8)[winner.numpy()]
+            summaries.append([model.summarize_reference(features[j], _mask(labels, object_id))
+                              for j, object_id in enumerate(ids)])
+            out.append(prob[:, 0].numpy())
+    return np.stack(out)
+
+
+def _assert_close(engine_probs: np.ndarray, plain_probs: np.ndarray, atol: float = 1e-4):
+    np.testing.assert_allclose(engine_probs, plain_probs, atol=atol, rtol=0)
+
+
+def _assert_same_labels(a: np.ndarray, b: np.ndarray, probs: np.ndarray, margin: float = 1e-3):
+    """Labels equal except where two candidates of the merge are within ``margin``."""
+    candidates = np.concatenate([np.full_like(probs[:, :1], 0.5), probs], axis=1)  # (T,K+1,..)
+    top = np.sort(candidates, axis=1)
+    close = (top[:, -1] - top[:, -2]) < margin
+    assert (a[1:] != b[1:])[~close].sum() == 0
+
+
+# --------------------------------------------------------------------------- the shortcuts
+
+
+def test_shared_rgb_convolution_equals_one_image_per_object():
+    model = _model()
+    image = torch.rand(1, 3, *SIZE, generator=torch.Generator().manual_seed(1))
+    masks = (torch.rand(3, 1, *SIZE, generator=torch.Generator().manual_seed(2)) > 0.5).float()
+    with torch.inference_mode():
+        shared = model.extractor(image, masks)
+        repeated = model.extractor(image.repeat(3, 1, 1, 1), masks)
+    assert set(shared) == set(repeated)
+    for level in shared:
+        assert shared[level].shape[0] == 3
+        torch.testing.assert_close(shared[level], repeated[level], atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="mask must be"):
+        model.extractor(image.repeat(2, 1, 1, 1), masks)  # 2 images for 3 masks
+
+
+@pytest.mark.parametrize("objects", [1, 2, 5])
+def test_merge_objects_equals_argmax_with_ties(objects):
+    generator = torch.Generator().manual_seed(objects)
+    prob = torch.rand(objects, 1, 40, 50, generator=generator).round(decimals=1)  # many ties
+    prob[:, :, :5] = 0.5  # ties with the background too
+    ids = torch.tensor([3, 7, 9, 11, 200][:objects], dtype=torch.uint8)
+    winner = torch.cat([torch.full_like(prob[:1], 0.5), prob]).argmax(dim=0)[0]
+    expected = torch.cat([torch.zeros(1, dtype=torch.uint8), ids])[winner]
+    assert torch.equal(merge_objects(prob, ids), expected)
+
+
+@pytest.mark.parametrize("variant", ["full", "ref", "coseg", "baseline"])
+@pytest.mark.parametrize("objects", [1, 2])
+def test_engine_equals_the_plain_computation(variant, objects):
+    """Batched objects and references, the shared RGB conv, the reference cache, a frame drawn
+    twice counted twice, the broadcast of one object's features, the fast merge."""
+    model = _model(variant)
+    frames, masks = _video(frames=7, objects=objects)
+    plain = plain_segment(model, frames, masks[0], num_refs=3)
+    result = VideoSegmenter(model, num_refs=3, adaptive_search=False,
+                            keep_probabilities=True).segment(frames, masks[0])
+    assert any(len(set(r.references)) < len(r.references) for r in result.records[1:])
+    _assert_close(result.probabilities[1:], plain)
+
+
+def test_second_backbone_pass_equals_the_plain_computation():
+    model = _model()
+    frames, masks = _video(frames=5)
+    plain = plain_segment(model, frames, masks[0], num_refs=2, threshold=1.01)
+    result = VideoSegmenter(model, num_refs=2, threshold=1.01,
+                            keep_probabilities=True).segment(frames, masks[0])
+    assert result.records[1].backbone_passes == 2
+    _assert_close(result.probabilities[1:], plain)
+
+
+@pytest.mark.parametrize("variant", ["full", "baseline"])
+def test_channels_last_equals_the_plain_layout(variant):
+    model = _model(variant)
+    frames, masks = _video(frames=6)
+    plain = VideoSegmenter(copy.deepcopy(model), num_refs=3, keep_probabilities=True)
+    fast = VideoSegmenter(copy.deepcopy(model), num_refs=3, keep_probabilities=True,
+                          channels_last=True)
+    conv = fast.model.extractor.conv1.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    assert fast.model.decoder.residual.conv1.weight.is_contiguous()  # the heads stay NCHW
+    a, b = plain.segment(frames, masks[0]), fast.segment(frames, masks[0])
+    _assert_close(b.probabilities, a.probabilities)
+    _assert_same_labels(a.labels, b.labels, a.probabilities[1:])
+    image = torch.rand(1, 3, *SIZE)
+    mask = torch.zeros(2, 1, *SIZE)
+    features = fast.encode(image, mask)
+    assert all(value.is_contiguous() for value in features.values())  # back to NCHW
+    for level, value in plain.encode(image, mask).items():
+        torch.testing.assert_close(features[level], value, atol=1e-4, rtol=1e-4)
+
+
+def test_compiled_engine_equals_the_plain_one():
+    """torch.compile plumbing (dynamo tracing) with a backend that needs no C++ compiler."""
+    model = _model()
+    frames, masks = _video(frames=5)
+    plain = VideoSegmenter(copy.deepcopy(model), num_refs=2, keep_probabilities=True)
+    compiled = VideoSegmenter(copy.deepcopy(model), num_refs=2, keep_probabilities=True,
+                              compile={"backend": "aot_eager"})
+    a, b = plain.segment(frames, masks[0]), compiled.segment(frames, masks[0])
+    _assert_close(b.probabilities, a.probabilities)
+    _assert_same_labels(a.labels, b.labels, a.probabilities[1:])
+
+
+def test_stream_is_segment_frame_by_frame_under_inference_mode():
+    model = _model()
+    frames, masks = _video(frames=4)
+    segmenter = VideoSegmenter(model, num_refs=2, keep_probabilities=True)
+    whole = segmenter.segment(frames, masks[0])
+    streamed = list(segmenter.stream(frames, masks[0]))
+    assert [f.record.index for f in streamed] == [0, 1, 2, 3]
+    np.testing.assert_array_equal(np.stack([f.labels for f in streamed]), whole.labels)
+    np.testing.assert_allclose(np.stack([f.probabilities for f in streamed]),
+                               whole.probabilities, atol=1e-6)
+    assert all(summary.r.is_inference() for summary in segmenter.cache)
+    assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+    assert 3 * segmenter.cache_numel() < segmenter.cache_nbytes() <= 4 * segmenter.cache_numel()
+
+
+def test_autocast_is_cuda_only_and_checked():
+    model = _model()
+    assert not VideoSegmenter(model, amp=True).amp  # the CPU stays float32
+    assert VideoSegmenter(model, amp_dtype="bfloat16").amp_dtype == torch.bfloat16
+    with pytest.raises(ValueError, match="amp_dtype"):
+        VideoSegmenter(model, amp_dtype="int8")
+
+
+# --------------------------------------------------------------------------- CUDA only
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@cuda
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_cuda_autocast_is_close_to_float32(dtype, channels_last):
+    model = _model()
+    frames, masks = _video(frames=5)
+    plain = VideoSegmenter(copy.deepcopy(model), num_refs=2, device="cuda", amp=False,
+                           keep_probabilities=True).segment(frames, masks[0])
+    fast = VideoSegmenter(copy.deepcopy(model), num_refs=2, device="cuda", amp=True,
+                          amp_dtype=dtype, channels_last=channels_last,
+                          keep_probabilities=True).segment(frames, masks[0])
+    _assert_close(fast.probabilities, plain.probabilities, atol=5e-2)
+    assert (fast.labels != plain.labels).mean() < 0.01
+
+
+@cuda
+def test_cuda_compile_is_close_to_float32():
+    model = _model()
+    frames, masks = _video(frames=5)
+    plain = VideoSegmenter(copy.deepcopy(model), num_refs=2, device="cuda", amp=False,
+                           keep_probabilities=True).segment(frames, masks[0])
+    fast = VideoSegmenter(copy.deepcopy(model), num_refs=2, device="cuda", amp=False,
+                          channels_last=True, compile=True,
+                          keep_probabilities=True).segment(frames, masks[0])
+    _assert_close(fast.probabilities, plain.probabilities, atol=1e-3)
