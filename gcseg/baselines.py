@@ -2,7 +2,8 @@
 
 They answer "how hard is this benchmark?": any learned method must beat them.
 
-- ``copy-first``: the first-frame annotation copied to every frame (the object never moves).
+- ``copy-first``: each object's first annotation (frame 0, or the frame where it appears first)
+  copied to every later frame (the object never moves).
 - ``empty``: no object anywhere after frame 0 (a floor for J and F).
 """
 
@@ -21,8 +22,17 @@ __all__ = ["BASELINES", "run_baseline"]
 
 
 def _copy_first(sequence: Sequence) -> list[np.ndarray]:
-    first = sequence.first_mask
-    return [first] * len(sequence)
+    labels = sequence.first_mask
+    later = sequence.later_annotations()
+    out = []
+    for t in range(len(sequence)):
+        if t in later:  # objects that appear here start from their given mask
+            labels = labels.copy()
+            ids = set(np.unique(later[t]).tolist()) - {0, 255} - set(np.unique(labels).tolist())
+            new = np.isin(later[t], sorted(ids))
+            labels[new] = later[t][new]
+        out.append(labels)
+    return out
 
 
 def _empty(sequence: Sequence) -> list[np.ndarray]:

@@ -42,7 +42,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,12 +99,38 @@ def merge_objects(prob: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
     return labels
 
 
-def video_objects(first_mask: np.ndarray, name: str = "video") -> list[int]:
-    """The object ids annotated in the first frame (0 and the void label 255 left out)."""
-    object_ids = [int(i) for i in np.unique(first_mask) if i not in (0, 255)]
-    if not object_ids:
+def video_objects(first_mask: np.ndarray, name: str = "video",
+                  later_masks: Mapping[int, np.ndarray] | None = None) -> dict[int, int]:
+    """``{object id: first frame}``: the ids of ``first_mask`` start at frame 0, those that
+    ``later_masks`` (``{frame: annotation}``) introduce start there (0 and the void label
+    255 left out), in ascending id order."""
+    starts = {int(i): 0 for i in np.unique(first_mask) if i not in (0, 255)}
+    for t in sorted(later_masks or {}):
+        if t < 1:
+            raise ValueError(f"{name}: later masks start after frame 0, got frame {t}")
+        for i in np.unique(later_masks[t]):
+            if i not in (0, 255):
+                starts.setdefault(int(i), t)
+    if not starts:
         raise ValueError(f"{name}: the first-frame mask has no object")
-    return object_ids
+    return dict(sorted(starts.items()))
+
+
+def _with_rows(base: ReferenceSummary, rows: torch.Tensor, new: ReferenceSummary
+               ) -> ReferenceSummary:
+    """``base`` with its rows ``rows`` (bool (K,)) replaced by the rows of ``new``."""
+    def put(old: torch.Tensor | None, value: torch.Tensor | None) -> torch.Tensor | None:
+        if old is None:
+            return None
+        out = old.clone()
+        out[rows] = value.to(out.dtype)
+        return out
+
+    return ReferenceSummary(
+        valid=put(base.valid, new.valid), r=put(base.r, new.r),
+        f={level: put(vector, new.f[level]) for level, vector in base.f.items()},
+        boxes=put(base.boxes, new.boxes), roi_features=put(base.roi_features, new.roi_features),
+        object_vector=put(base.object_vector, new.object_vector))
 
 
 @dataclass
@@ -277,16 +303,17 @@ class VideoSegmenter:
 
     def segment(
         self, frames: SequenceABC[np.ndarray], first_mask: np.ndarray, progress: bool = False,
-        name: str = "video",
+        name: str = "video", later_masks: Mapping[int, np.ndarray] | None = None,
     ) -> VideoResult:
-        """Segment ``frames`` (a sequence of ``(H, W, 3)`` uint8) from ``first_mask`` ids."""
-        object_ids = video_objects(first_mask, name)
+        """Segment ``frames`` (a sequence of ``(H, W, 3)`` uint8) from ``first_mask`` ids
+        (and the objects ``later_masks`` introduce, see :meth:`stream`)."""
+        object_ids = list(video_objects(first_mask, name, later_masks))
         count = len(frames)
         labels_out = np.zeros((count, *first_mask.shape), dtype=np.uint8)
         probs_out = (np.zeros((count, len(object_ids), *first_mask.shape), dtype=np.float32)
                      if self.keep_probabilities else None)
         records = []
-        for t, frame in enumerate(self.stream(frames, first_mask, progress, name)):
+        for t, frame in enumerate(self.stream(frames, first_mask, progress, name, later_masks)):
             labels_out[t] = frame.labels
             if probs_out is not None:
                 probs_out[t] = frame.probabilities
@@ -296,14 +323,22 @@ class VideoSegmenter:
     @torch.inference_mode()
     def stream(
         self, frames: SequenceABC[np.ndarray], first_mask: np.ndarray, progress: bool = False,
-        name: str = "video",
+        name: str = "video", later_masks: Mapping[int, np.ndarray] | None = None,
     ) -> Iterator[SegmentedFrame]:
         """Segment ``frames`` one by one, yielding each as a :class:`SegmentedFrame` (frame 0,
         ``first_mask`` without its void label, included). Only the reference summaries stay
-        in memory between frames; ``frames`` may be read lazily."""
-        object_ids = video_objects(first_mask, name)
+        in memory between frames; ``frames`` may be read lazily.
+
+        ``later_masks`` ``{frame: annotation}`` gives the objects absent from frame 0 their
+        mask in the frame where they appear first (DAVIS-2017's protocol): before it they are
+        left out (probability 0); there their given mask is pasted into the labels, its
+        features are encoded once more with that mask, and its summary becomes the object's
+        "frame 0" (the Judgment Module's reference, and a reference of every later frame)."""
+        starts = video_objects(first_mask, name, later_masks)
+        object_ids = list(starts)
         k = len(object_ids)
         ids = torch.tensor(object_ids, device=self.device, dtype=torch.uint8)  # (K,)
+        active = torch.tensor([starts[i] == 0 for i in object_ids], device=self.device)
         rng = np.random.default_rng(self.seed)
         self.cache = []
 
@@ -346,11 +381,28 @@ class VideoSegmenter:
                             features.levels[level][bad] = again[level]
                         passes = 2
                 refs_frames = sample_reference_frames(t, self.num_refs, rng)
+                refs_frames += sorted({s for s in starts.values() if 0 < s < t})  # their "0"
                 prob = self._predict(features, refs_frames, k)  # (K, 1, H, W)
+                if not bool(active.all()):
+                    prob = prob * active.view(k, 1, 1, 1).to(prob.dtype)  # not there yet
             labels = merge_objects(prob, ids)  # (H, W) uint8 ids
+            starting = torch.tensor([starts[i] == t for i in object_ids], device=self.device)
+            if bool(starting.any()):  # objects given here: their annotation wins
+                given = torch.from_numpy(np.array(later_masks[t], dtype=np.uint8)).to(
+                    self.device)
+                for object_id in ids[starting]:
+                    labels[given == object_id] = object_id
+                active |= starting
             masks = self._object_masks(labels, ids)
             with self._autocast():
-                self.cache.append(self._summarize(features, masks))
+                summary = self._summarize(features, masks)
+                if bool(starting.any()):  # encode them with their given mask, as frame 0
+                    given_features = self._encode(image, masks[starting])
+                    fresh = self._summarize(given_features, masks[starting])
+                    summary = _with_rows(summary, starting, fresh)
+                    first = _with_rows(first, starting, fresh)
+                    passes += 1
+                self.cache.append(summary)
             labels_np = labels.cpu().numpy()
             probs = prob[:, 0].float().cpu().numpy() if self.keep_probabilities else None
             self._synchronize()
@@ -448,6 +500,7 @@ class _LazyFrames(SequenceABC):
 
 def segment_sequence(segmenter: VideoSegmenter, sequence: Sequence,
                      progress: bool = False) -> VideoResult:
-    """Segment one DAVIS-layout sequence from its first-frame annotation."""
+    """Segment one DAVIS-layout sequence from its first-frame annotation (and, for objects
+    absent from frame 0, the annotation of the frame where each appears first)."""
     return segmenter.segment(_LazyFrames(sequence), sequence.first_mask, progress=progress,
-                             name=sequence.name)
+                             name=sequence.name, later_masks=sequence.later_annotations())

@@ -110,3 +110,45 @@ def test_segment_dataset_writes_results_and_timing(tiny_davis, tmp_path):
     assert timing["frames_per_second"] == pytest.approx(1 / timing["seconds_per_frame"])
     scores = evaluate(tiny_davis, out, progress=False)
     assert 0.0 <= scores.global_stats["J&F-Mean"] <= 1.0
+
+
+def _late_object_video():
+    """Object 1 in every frame; object 2 appears at frame 2 (DAVIS-2017's late objects)."""
+    frames, masks = square_video(frames=6, size=(64, 96), objects=2)
+    masks[:2][masks[:2] == 2] = 0
+    return frames, masks
+
+
+def test_objects_that_appear_later_start_from_their_first_annotation(tmp_path):
+    from gcseg.baselines import run_baseline
+    from tests.conftest import write_davis
+
+    frames, masks = _late_object_video()
+    root = write_davis(tmp_path / "davis", {"late": (frames, masks)})
+    sequence = DavisDataset(root, "2017", "val")["late"]
+    later = sequence.later_annotations()
+    assert list(later) == [2] and (later[2] == masks[2]).all()
+    assert DavisDataset(root, "2016", "val")["late"].later_annotations() == {}  # merged: one
+
+    segmenter = VideoSegmenter(_model(), num_refs=2, keep_probabilities=True)
+    result = segmenter.segment(frames, masks[0], later_masks=later)
+    assert result.object_ids == [1, 2]
+    assert not (result.labels[:2] == 2).any()  # not there yet: probability 0
+    assert (result.probabilities[:2, 1] == 0).all()
+    assert ((result.labels[2] == 2) == (masks[2] == 2)).all()  # its given mask, pasted
+    assert result.records[2].backbone_passes >= 2  # encoded again with its mask
+    assert all(2 in r.references for r in result.records[3:])  # its "frame 0"
+    # the object of frame 0 is segmented as without the late one until frame 2
+    alone = VideoSegmenter(_model(), num_refs=2, keep_probabilities=True).segment(
+        frames, masks[0])
+    np.testing.assert_allclose(result.probabilities[1, 0], alone.probabilities[1, 0], atol=1e-6)
+
+    # the whole pipeline: segment_dataset and the copy-first baseline use the late masks
+    segment_dataset(segmenter, DavisDataset(root, "2017", "val"), tmp_path / "gcseg",
+                    progress=False)
+    assert (read_annotation(tmp_path / "gcseg" / "late" / "00002.png") == 2).any()
+    run_baseline("copy-first", DavisDataset(root, "2017", "val"), tmp_path / "copy",
+                 progress=False)
+    copied = [read_annotation(tmp_path / "copy" / "late" / f"{t:05d}.png") for t in range(6)]
+    assert not (copied[1] == 2).any() and all(((c == 2) == (masks[2] == 2)).all()
+                                              for c in copied[2:])

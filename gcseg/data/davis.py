@@ -260,6 +260,22 @@ class Sequence:
         """The first-frame annotation that semi-supervised VOS starts from."""
         return self.annotation(0)
 
+    def later_annotations(self) -> dict[int, np.ndarray]:
+        """``{frame index: annotation}`` of the frames after 0 where an object appears first.
+
+        The semi-supervised protocol of DAVIS-2017 gives each object's mask in the first frame
+        that shows it; objects absent from frame 0 start there. Reads every annotation once;
+        ``{}`` when frame 0 shows every object (always for year 2016, whose objects are one)."""
+        seen = set(self.object_ids)
+        later = {}
+        for index in self.annotated_indices[1:]:
+            labels = self.annotation(index)
+            ids = {int(i) for i in np.unique(labels)} - {0, VOID_ID}
+            if ids - seen:
+                later[index] = labels
+                seen |= ids
+        return later
+
     @cached_property
     def object_ids(self) -> list[int]:
         """Ids of the objects annotated in the first frame (void excluded)."""
