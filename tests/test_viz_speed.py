@@ -66,3 +66,23 @@ def test_strategy_scaling_figure_draws_a_line_per_strategy():
     np.testing.assert_allclose(lines[1].get_ydata(), [30, 90, 180])
     np.testing.assert_array_equal(lines[0].get_xdata(), [1, 3, 6])
     plt.close(figure)
+
+
+def test_benchmark_figure_draws_each_variant_against_the_backbone():
+    from gcseg.viz.speed import benchmark_figure
+
+    def row(variant, backbone, seconds, refs=3, objects=1):
+        return {"variant": variant, "backbone": backbone, "size": [240, 432], "objects": objects,
+                "refs": None if variant == "baseline" else refs, "seconds_per_frame": seconds,
+                "backbone_seconds_objects": 0.1, "ratio": seconds / 0.1}
+
+    results = [row("baseline", "resnet18", 0.12), row("full", "resnet18", 0.3),
+               row("full", "resnet18", 0.5, refs=6), row("full", "resnet50", 0.6),
+               row("full", "resnet18", 0.9, objects=3)]
+    figure = benchmark_figure(results)
+    axis = figure.axes[0]
+    heights = sorted(round(bar.get_height()) for bar in axis.patches)
+    assert heights == [120, 300, 600]  # n = 6 and K = 3 left out
+    assert [t.get_text() for t in axis.get_xticklabels()] == ["resnet18", "resnet50"]
+    assert "3.0x" in [t.get_text() for t in axis.texts]
+    plt.close(figure)

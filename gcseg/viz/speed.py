@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "PAPER_SECONDS_PER_FRAME",
+    "benchmark_figure",
     "frame_times_figure",
     "seconds_per_frame_figure",
     "step_times_figure",
@@ -90,6 +91,46 @@ def seconds_per_frame_figure(measured: Mapping[str, float],
     axis.set_xlim(low / 2, high * 8)
     axis.set(xlabel="seconds per frame (log scale)",
              title="measured here (orange) and in the paper (grey)")
+    figure.tight_layout()
+    return figure
+
+
+def benchmark_figure(results: Sequence[Mapping], objects: int = 1, refs: int = 3) -> Figure:
+    """Milliseconds per frame of each variant from ``python -m gcseg bench`` results, one panel
+    per frame size, bars grouped by backbone (``objects`` K and ``refs`` n; ``baseline`` has no
+    references), with the backbone alone as a black line over each group and the ratio
+    variant / backbone written on the bars."""
+    rows = [r for r in results if r["objects"] == objects
+            and (r["refs"] == refs or r["variant"] == "baseline")]
+    sizes = sorted({tuple(r["size"]) for r in rows})
+    variants = [v for v in ("baseline", "ref", "coseg", "full") if any(r["variant"] == v
+                                                                       for r in rows)]
+    figure, axes = plt.subplots(1, max(1, len(sizes)), figsize=(5.5 * max(1, len(sizes)), 3.8),
+                                squeeze=False)
+    colours = dict(zip(("baseline", "ref", "coseg", "full"),
+                       ("0.6", "tab:blue", "tab:green", "tab:orange"), strict=True))
+    for axis, size in zip(axes[0], sizes, strict=False):
+        here = [r for r in rows if tuple(r["size"]) == size]
+        backbones = sorted({r["backbone"] for r in here}, key=lambda b: int(b[6:]))
+        width = 0.8 / max(1, len(variants))
+        for i, backbone in enumerate(backbones):
+            alone = [r["backbone_seconds_objects"] for r in here if r["backbone"] == backbone]
+            if alone:
+                axis.hlines(1e3 * min(alone), i - 0.42, i + 0.42, color="black", lw=1.5,
+                            label="backbone alone" if i == 0 else None)
+            for j, variant in enumerate(variants):
+                match = [r for r in here if r["backbone"] == backbone and r["variant"] == variant]
+                if not match:
+                    continue
+                value = 1e3 * match[0]["seconds_per_frame"]
+                x = i - 0.4 + width * (j + 0.5)
+                axis.bar(x, value, width, color=colours[variant],
+                         label=variant if i == 0 else None)
+                axis.text(x, value, f"{match[0]['ratio']:.1f}x", ha="center", va="bottom",
+                          fontsize=7)
+        axis.set_xticks(range(len(backbones)), backbones)
+        axis.set(ylabel="ms per frame", title=f"{size[0]}x{size[1]}, K = {objects}, n = {refs}")
+        axis.legend(fontsize=7)
     figure.tight_layout()
     return figure
 
