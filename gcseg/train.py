@@ -109,6 +109,11 @@ class _Stage:
 # --------------------------------------------------------------------------- the trainer
 
 
+WEIGHT_NEUTRAL_SETTINGS = frozenset({"ref_scaled", "weights", "freeze_backbone"})
+"""Model settings that ``train.init_from`` may change: they keep every weight's shape and
+meaning (how D1 is scaled, where the initial backbone came from, whether it is frozen)."""
+
+
 class Trainer:
     """Runs the stages of ``config`` into ``out_dir``; see the module docstring."""
 
@@ -144,12 +149,21 @@ class Trainer:
             self._init_from(train.init_from)
 
     def _init_from(self, path: str) -> None:
-        """Load the model weights of ``path`` (float16 exports are cast back)."""
+        """Load the model weights of ``path`` (float16 exports are cast back).
+
+        The network must be the same; only the settings that leave the weights as they are
+        (:data:`WEIGHT_NEUTRAL_SETTINGS`, e.g. the similarity scale) may change, with a note."""
         payload = load_checkpoint(path, map_location=self.device)
         theirs = GCSegConfig.from_dict(payload["config"], source=str(path)).to_dict()["model"]
-        if theirs != self.config.to_dict()["model"]:
-            raise ValueError(f"{path}: its model config differs from this run's; "
+        ours = self.config.to_dict()["model"]
+        changed = sorted(key for key in ours if theirs.get(key) != ours[key])
+        if set(changed) - WEIGHT_NEUTRAL_SETTINGS:
+            raise ValueError(f"{path}: its model config differs from this run's in "
+                             f"{', '.join('model.' + key for key in changed)}; "
                              "train.init_from needs the same network")
+        for key in changed:
+            if self.rank == 0:
+                print(f"init_from {path}: model.{key} was {theirs.get(key)!r}, now {ours[key]!r}")
         self.model.load_state_dict(payload["model"])
 
     # ----------------------------------------------------------------------- layout

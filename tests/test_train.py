@@ -155,5 +155,11 @@ def test_init_from_starts_with_the_given_weights(videos, tmp_path):
     assert weights_digest(trainer.model) == first["weights_sha256"]
     other = _config(videos, variant="full")
     other.train.init_from = config.train.init_from
-    with pytest.raises(ValueError, match="model config differs"):
+    with pytest.raises(ValueError, match="model config differs from this run's in model.variant"):
         Trainer(other, tmp_path / "third", progress=False)
+    # the similarity scale keeps every weight: a run may switch it (with a note)
+    rescaled = _config(videos, variant="ref")
+    rescaled.model.ref_scaled = not config.model.ref_scaled
+    rescaled.train.init_from = config.train.init_from
+    trainer = Trainer(rescaled, tmp_path / "fourth", progress=False)
+    assert weights_digest(trainer.model) == first["weights_sha256"]
