@@ -11,7 +11,11 @@ import json
 import os
 import platform
 import random
+import secrets
+import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -114,3 +118,26 @@ def write_json(path: str | os.PathLike, data: object) -> Path:
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     os.replace(tmp, path)
     return path
+
+
+@contextmanager
+def staged_folder(out: str | os.PathLike) -> Iterator[Path]:
+    """Yield a fresh temporary sibling of folder ``out``; when the block succeeds it replaces
+    ``out`` (renamed into place). On any error the temporary folder is removed and ``out`` is
+    left as it was: a half-written dataset never replaces a good one."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
+    partial.mkdir()
+    try:
+        yield partial
+        if out.exists():
+            retired = out.parent / f".{out.name}.old-{secrets.token_hex(4)}"
+            out.rename(retired)
+            partial.rename(out)
+            shutil.rmtree(retired)
+        else:
+            partial.rename(out)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise

@@ -32,11 +32,9 @@ import argparse
 import json
 import os
 import re
-import secrets
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -51,6 +49,7 @@ from gcseg.data.davis import (
     write_annotation,
     write_frame,
 )
+from gcseg.runtime import staged_folder
 
 __all__ = [
     "KNOWN_COUNTS",
@@ -148,29 +147,6 @@ def _check_output(out: Path, overwrite: bool) -> None:
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"{out}: folder exists and is not empty (pass --overwrite / "
                               "overwrite=True to replace it)")
-
-
-@contextmanager
-def _staged_output(out: Path) -> Iterator[Path]:
-    """Yield a fresh temporary sibling of ``out``; when the block succeeds it replaces ``out``.
-
-    On any error the temporary folder is removed and ``out`` is left as it was.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
-    partial.mkdir()
-    try:
-        yield partial
-        if out.exists():
-            retired = out.parent / f".{out.name}.old-{secrets.token_hex(4)}"
-            out.rename(retired)
-            partial.rename(out)
-            shutil.rmtree(retired)
-        else:
-            partial.rename(out)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
 
 
 def _write_lines(path: Path, names: list[str]) -> None:
@@ -500,7 +476,7 @@ def convert_davis2016(
     sequences = list(dict.fromkeys(name for names in split_names.values() for name in names))
 
     frames = annotations = 0
-    with _staged_output(out) as staging:
+    with staged_folder(out) as staging:
         for name in tqdm(sequences, desc="DAVIS-2016", unit="sequence", disable=not progress):
             listed_in = next(split_files[s] for s, names in split_names.items() if name in names)
             n_frames, n_masks = _convert_2016_sequence(src, staging, resolution, name, link,
@@ -732,7 +708,7 @@ def convert_youtube_objects(
     skipped: list[str] = []
     manifest: dict[str, dict] = {}
     frames = annotations = 0
-    with _staged_output(out) as staging:
+    with staged_folder(out) as staging:
         for shot in tqdm(shots, desc="YouTube-Objects", unit="shot", disable=not progress):
             entry, shot_warnings = _convert_shot(shot, staging, resolution, min_annotations,
                                                  resize_frames, link)

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +60,7 @@ from gcseg.data.synthetic_shapes import (
     smooth_path,
     smoothstep_window,
 )
+from gcseg.runtime import staged_folder
 
 __all__ = [
     "ATTRIBUTE_CODES",
@@ -813,20 +812,7 @@ def make_synthetic(
         "frames": list(frame_range) if not isinstance(frames, (int, np.integer)) else int(frames),
         "size": list(size), "quality": int(quality),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
-    partial.mkdir()
-    try:
+    with staged_folder(out) as partial:
         _generate(partial, seed=int(seed), counts=counts, frames=frame_range, size=size,
                   quality=int(quality), progress=progress, parameters=parameters)
-        if out.exists():
-            retired = out.parent / f".{out.name}.old-{secrets.token_hex(4)}"
-            out.rename(retired)
-            partial.rename(out)
-            shutil.rmtree(retired)
-        else:
-            partial.rename(out)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     return out
