@@ -61,6 +61,22 @@ def test_every_control_redraws(dataset_root):
     assert len(seen) >= 8  # the pictures really changed
 
 
+def test_render_view_on_sparse_ground_truth(tmp_path):
+    frames, masks = square_video(frames=6, objects=2, seed=2)
+    root = write_davis(tmp_path / "sparse", {"yto": (frames, masks)})
+    for t in (1, 2, 4, 5):  # annotated frames 0 and 3 only, as YouTube-Objects
+        (root / "Annotations" / "480p" / "yto" / f"{t:05d}.png").unlink()
+    datasets = {year: DavisDataset(root, year, "val") for year in ("2017", "2016")}
+    cache: dict = {}
+    fig = render_view(datasets, "yto", 2, None, True, "2017", cache)  # an unannotated frame
+    ids, areas = cache[("2017", "yto")]
+    assert ids == [1, 2] and areas.shape == (2, 6)
+    assert np.isnan(areas[:, [1, 2, 4, 5]]).all() and (areas[:, [0, 3]] == 64).all()
+    plt.close(fig)
+    fig = render_view(datasets, "yto", 3, None, True, "2017", cache)  # an annotated one
+    plt.close(fig)
+
+
 def test_render_view_is_what_the_callback_draws(dataset_root):
     datasets = {year: DavisDataset(dataset_root, year, "val") for year in ("2017", "2016")}
     cache: dict = {}

@@ -192,7 +192,8 @@ def browse_figure(frame: np.ndarray, annotation: np.ndarray | None, index: int,
     Args:
         frame: ``(H, W, 3)`` uint8; annotation: ``(H, W)`` ids of that frame (or None).
         index: the frame number (marked on the area plot).
-        areas: ``(K, T)`` from :func:`object_areas` for ``object_ids`` (None: no area plot).
+        areas: ``(K, T)`` from :func:`object_areas` for ``object_ids`` (None: no area plot);
+            NaN for frames without ground truth (drawn as points on the annotated frames).
         objects: the ids to show (None: all); unselected ones are greyed in the area plot.
         show_gt: overlay the ground truth on the frame.
     """
@@ -213,8 +214,9 @@ def browse_figure(frame: np.ndarray, annotation: np.ndarray | None, index: int,
         for row, object_id in zip(areas, object_ids, strict=True):
             on = object_id in chosen
             colour = PALETTE[object_id] / 255 if on else (0.8, 0.8, 0.8)
+            sparse = bool(np.isnan(row).any())  # annotated frames only: mark them
             ax_area.plot(100 * row / frame_area, color=colour, lw=2 if on else 1,
-                         label=f"object {object_id}")
+                         marker="o" if sparse else None, ms=3, label=f"object {object_id}")
         ax_area.axvline(index, color="black", lw=1, ls="--")
         ax_area.set_xlabel("frame")
         ax_area.set_ylabel("area (% of the frame)")

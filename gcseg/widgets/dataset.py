@@ -68,13 +68,16 @@ def render_view(datasets: dict[str, DavisDataset], video: str, frame: int,
     if cache is not None and key in cache:
         object_ids, areas = cache[key]
     else:
-        annotations = [sequence.annotation(i) for i in range(len(sequence.annotation_paths))]
+        annotated = sequence.annotated_indices  # every frame, or a subset (sparse truth)
+        annotations = [sequence.annotation(i) for i in annotated]
         present = sorted({int(i) for mask in annotations for i in np.unique(mask)}
                          - {0, 255})
-        object_ids, areas = present, object_areas(annotations, present)
+        areas = np.full((len(present), len(sequence)), np.nan)  # NaN: frame not annotated
+        areas[:, annotated] = object_areas(annotations, present)
+        object_ids = present
         if cache is not None:
             cache[key] = (object_ids, areas)
-    annotation = sequence.annotation(frame) if frame < len(sequence.annotation_paths) else None
+    annotation = sequence.annotation(frame) if frame in sequence.annotated_indices else None
     codes = datasets[year].attributes.get(video, [])
     title = f"{video}  frame {frame}/{len(sequence) - 1}  [{year}]  {' '.join(codes)}"
     return browse_figure(sequence.frame(frame), annotation, frame, areas, object_ids,
