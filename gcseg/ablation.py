@@ -41,11 +41,12 @@ import os
 import shutil
 import statistics
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from types import MappingProxyType
 
 import torch
 
@@ -55,7 +56,11 @@ from gcseg.runtime import provenance, write_json
 __all__ = [
     "PAPER_CLAIMS",
     "PAPER_TABLES",
+    "PAPER_TABLE_V",
+    "PAPER_TABLE_VI",
+    "PAPER_TABLE_VII",
     "TABLES",
+    "VARIANT_NAMES",
     "Run",
     "Scoring",
     "claims_table",
@@ -72,16 +77,41 @@ SUBSET_ATTRIBUTES = ("DR", "OCC")
 """Table VI's subset: videos carrying all of these attribute codes."""
 
 
-def _paper_tables() -> dict[str, dict[str, dict[str, float]]]:
-    from gcseg.viz.ablation import PAPER_TABLE_V, PAPER_TABLE_VI, PAPER_TABLE_VII
-
-    return {name: {row: dict(values) for row, values in table.items()}
-            for name, table in (("V", PAPER_TABLE_V), ("VI", PAPER_TABLE_VI),
-                                ("VII", PAPER_TABLE_VII))}
+def _frozen(table: dict[str, dict[str, float]]) -> Mapping[str, Mapping[str, float]]:
+    return MappingProxyType({name: MappingProxyType(row) for name, row in table.items()})
 
 
-PAPER_TABLES = _paper_tables()
-"""The paper's J, F, J&F (percent) of each table (from :mod:`gcseg.viz.ablation`)."""
+VARIANT_NAMES: Mapping[str, str] = MappingProxyType(
+    {"baseline": "baseline", "ref": "Ref", "coseg": "Co-seg", "full": "Ref + Co-seg"})
+"""The library's variant names (``ModelConfig.variant``) and the paper's row names."""
+
+PAPER_TABLE_V = _frozen({
+    "baseline": {"J": 55.2, "F": 51.3, "J&F": 53.2},
+    "ref": {"J": 62.5, "F": 61.2, "J&F": 61.9},
+    "coseg": {"J": 61.1, "F": 59.7, "J&F": 60.4},
+    "full": {"J": 70.5, "F": 71.7, "J&F": 71.1},
+})
+"""Table V: each component on DAVIS-2016 val, trained without simulated pre-training."""
+
+PAPER_TABLE_VI = _frozen({
+    "off": {"J": 65.1, "F": 68.0, "J&F": 66.6},
+    "on": {"J": 65.5, "F": 68.4, "J&F": 67.0},
+})
+"""Table VI: Adaptive Search off / on, DAVIS-2017 val."""
+
+PAPER_TABLE_VII = _frozen({
+    "without": {"J": 70.5, "F": 71.7, "J&F": 71.1},
+    "with": {"J": 82.6, "F": 81.7, "J&F": 82.2},
+})
+"""Simulated pre-training off / on, DAVIS-2016 val.  Table VII's own cells are lost in the
+text of the paper we have; these are the two rows of Table II for the same model ("Ours †",
+without pre-training on other data, and "Ours"), which the paper's text says Table VII shows."""
+
+
+PAPER_TABLES = {name: {row: dict(values) for row, values in table.items()}
+                for name, table in (("V", PAPER_TABLE_V), ("VI", PAPER_TABLE_VI),
+                                    ("VII", PAPER_TABLE_VII))}
+"""The paper's J, F, J&F (percent) of each table, as plain dicts (written into the records)."""
 
 
 PAPER_CLAIMS = {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -21,7 +19,6 @@ from gcseg.viz.ablation import (  # noqa: E402
     comparison_table,
     format_table,
     ranking,
-    read_ablation_results,
 )
 
 
@@ -85,22 +82,3 @@ def test_ablation_figure_pairs_paper_and_measured_bars():
     tops = sorted(round(float(y), 1) for line in caps for y in line.get_ydata())
     assert tops == [38.5, 39.5, 41.5, 44.5]  # mean -/+ std of each measured bar
     plt.close(figure)
-
-
-def test_read_ablation_results_is_defensive(tmp_path):
-    tables, problems = read_ablation_results(tmp_path / "missing")
-    assert tables == {} and "no such folder" in problems[0]
-    tables, problems = read_ablation_results(tmp_path)
-    assert tables == {} and "no .json" in problems[0]
-    (tmp_path / "table_v.json").write_text(json.dumps(
-        {"rows": [{"variant": "full", "J&F": 70.0, "J": 69.0, "note": "x"},
-                  {"variant": "baseline", "J&F": 50.0}]}))
-    (tmp_path / "table_vi.json").write_text(json.dumps({"on": {"J&F": 0.6}, "off": {"J&F": 0.5}}))
-    (tmp_path / "broken.json").write_text("{not json")
-    (tmp_path / "odd.json").write_text(json.dumps([1, 2, 3]))
-    tables, problems = read_ablation_results(tmp_path)
-    assert tables["table_v"] == {"full": {"J&F": 70.0, "J": 69.0}, "baseline": {"J&F": 50.0}}
-    assert tables["table_vi"] == {"on": {"J&F": 0.6}, "off": {"J&F": 0.5}}
-    assert len(problems) == 2
-    assert any("broken.json" in p and "unreadable" in p for p in problems)
-    assert any("odd.json" in p and "unknown layout" in p for p in problems)

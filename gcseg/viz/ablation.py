@@ -2,13 +2,12 @@
 
 - :data:`PAPER_TABLE_V` (components, DAVIS-2016 val, no pre-training), :data:`PAPER_TABLE_VI`
   (Adaptive Search, DAVIS-2017 val) and :data:`PAPER_TABLE_VII` (simulated pre-training,
-  DAVIS-2016 val): J, F and J&F in percent.
+  DAVIS-2016 val): J, F and J&F in percent (defined in :mod:`gcseg.ablation`).
 - :func:`format_table`, :func:`comparison_table` -- text tables, paper next to measured.
 - :func:`ranking` -- the order of the rows by a metric (what an ablation claims).
 - :func:`ablation_figure` -- paired bars, paper and measured.
-- :func:`read_ablation_results` -- measured tables from ``results/ablations/*.json`` (written
-  by a future ``python -m gcseg ablate``), read defensively: a missing folder, an unreadable
-  file or an unknown layout is reported, never raised.
+
+Measured tables are read with :func:`gcseg.ablation.read_records`.
 
 Every function takes scores in percent (the paper's unit); multiply the evaluator's [0, 1]
 numbers by 100.
@@ -16,16 +15,14 @@ numbers by 100.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from types import MappingProxyType
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from gcseg.ablation import PAPER_TABLE_V, PAPER_TABLE_VI, PAPER_TABLE_VII, VARIANT_NAMES
 
 __all__ = [
     "PAPER_TABLE_V",
@@ -36,39 +33,7 @@ __all__ = [
     "comparison_table",
     "format_table",
     "ranking",
-    "read_ablation_results",
 ]
-
-
-def _frozen(table: dict[str, dict[str, float]]) -> Mapping[str, Mapping[str, float]]:
-    return MappingProxyType({name: MappingProxyType(row) for name, row in table.items()})
-
-
-VARIANT_NAMES: Mapping[str, str] = MappingProxyType(
-    {"baseline": "baseline", "ref": "Ref", "coseg": "Co-seg", "full": "Ref + Co-seg"})
-"""The library's variant names (``ModelConfig.variant``) and the paper's row names."""
-
-PAPER_TABLE_V = _frozen({
-    "baseline": {"J": 55.2, "F": 51.3, "J&F": 53.2},
-    "ref": {"J": 62.5, "F": 61.2, "J&F": 61.9},
-    "coseg": {"J": 61.1, "F": 59.7, "J&F": 60.4},
-    "full": {"J": 70.5, "F": 71.7, "J&F": 71.1},
-})
-"""Table V: each component on DAVIS-2016 val, trained without simulated pre-training."""
-
-PAPER_TABLE_VI = _frozen({
-    "off": {"J": 65.1, "F": 68.0, "J&F": 66.6},
-    "on": {"J": 65.5, "F": 68.4, "J&F": 67.0},
-})
-"""Table VI: Adaptive Search off / on, DAVIS-2017 val."""
-
-PAPER_TABLE_VII = _frozen({
-    "without": {"J": 70.5, "F": 71.7, "J&F": 71.1},
-    "with": {"J": 82.6, "F": 81.7, "J&F": 82.2},
-})
-"""Simulated pre-training off / on, DAVIS-2016 val.  Table VII's own cells are lost in the
-text of the paper we have; these are the two rows of Table II for the same model ("Ours †",
-without pre-training on other data, and "Ours"), which the paper's text says Table VII shows."""
 
 
 # --------------------------------------------------------------------------- tables
@@ -168,70 +133,3 @@ def ablation_figure(measured: Mapping[str, Mapping[str, float]],
     axis.legend(fontsize=8, loc="upper left")
     figure.tight_layout()
     return figure
-
-
-# --------------------------------------------------------------------------- stored results
-
-_NAME_KEYS = ("name", "method", "variant", "row", "setting")
-
-
-def _numbers(row: Mapping) -> dict[str, float]:
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[str(key)] = float(value)
-    return out
-
-
-def _rows(data: object) -> dict[str, dict[str, float]] | None:
-    """``{row: {metric: value}}`` from the layouts a results file may reasonably have."""
-    if isinstance(data, Mapping) and "rows" in data:
-        data = data["rows"]
-    if isinstance(data, Mapping) and "table" in data:
-        data = data["table"]
-    if isinstance(data, list):
-        rows = {}
-        for index, item in enumerate(data):
-            if not isinstance(item, Mapping):
-                return None
-            name = next((str(item[k]) for k in _NAME_KEYS if k in item), f"row {index}")
-            rows[name] = _numbers(item)
-        return rows if rows and all(rows.values()) else None
-    if isinstance(data, Mapping):
-        rows = {str(k): _numbers(v) for k, v in data.items() if isinstance(v, Mapping)}
-        return rows if rows and all(rows.values()) else None
-    return None
-
-
-def read_ablation_results(folder: str | os.PathLike
-                          ) -> tuple[dict[str, dict[str, dict[str, float]]], list[str]]:
-    """Measured ablation tables from ``<folder>/*.json``, read defensively.
-
-    A file may hold ``{"rows": [{"name": ..., "J&F": ...}, ...]}``, ``[{...}, ...]``, or
-    ``{row: {metric: value}}`` (optionally under ``"rows"`` or ``"table"``); the numeric
-    fields of each row are kept.
-
-    Returns:
-        ``({file stem: {row: {metric: value}}}, problems)``; ``problems`` names every file
-        that could not be used and why (and the folder when it is missing or empty).
-    """
-    folder = Path(folder)
-    tables: dict[str, dict[str, dict[str, float]]] = {}
-    problems: list[str] = []
-    if not folder.is_dir():
-        return tables, [f"{folder}: no such folder"]
-    paths = sorted(folder.glob("*.json"))
-    if not paths:
-        return tables, [f"{folder}: no .json file"]
-    for path in paths:
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            problems.append(f"{path}: unreadable ({error})")
-            continue
-        rows = _rows(data)
-        if rows is None:
-            problems.append(f"{path}: unknown layout (expected rows of named numbers)")
-            continue
-        tables[path.stem] = rows
-    return tables, problems
