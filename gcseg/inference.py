@@ -338,7 +338,12 @@ class VideoSegmenter:
         object_ids = list(starts)
         k = len(object_ids)
         ids = torch.tensor(object_ids, device=self.device, dtype=torch.uint8)  # (K,)
+        # Objects absent from frame 0: a (K,) row mask per frame that introduces some, built
+        # once, so a frame without a late object pays nothing (and on CUDA never synchronises).
+        introduced = {s: torch.tensor([starts[i] == s for i in object_ids], device=self.device)
+                      for s in sorted(set(starts.values()) - {0})}
         active = torch.tensor([starts[i] == 0 for i in object_ids], device=self.device)
+        last_start = max(introduced, default=0)
         rng = np.random.default_rng(self.seed)
         self.cache = []
 
@@ -381,13 +386,13 @@ class VideoSegmenter:
                             features.levels[level][bad] = again[level]
                         passes = 2
                 refs_frames = sample_reference_frames(t, self.num_refs, rng)
-                refs_frames += sorted({s for s in starts.values() if 0 < s < t})  # their "0"
+                refs_frames += [s for s in introduced if s < t]  # their "frame 0"
                 prob = self._predict(features, refs_frames, k)  # (K, 1, H, W)
-                if not bool(active.all()):
-                    prob = prob * active.view(k, 1, 1, 1).to(prob.dtype)  # not there yet
+                if t <= last_start:  # some objects are not there yet (or given only now)
+                    prob = prob * active.view(k, 1, 1, 1).to(prob.dtype)
             labels = merge_objects(prob, ids)  # (H, W) uint8 ids
-            starting = torch.tensor([starts[i] == t for i in object_ids], device=self.device)
-            if bool(starting.any()):  # objects given here: their annotation wins
+            starting = introduced.get(t)
+            if starting is not None:  # objects given here: their annotation wins
                 given = torch.from_numpy(np.array(later_masks[t], dtype=np.uint8)).to(
                     self.device)
                 for object_id in ids[starting]:
@@ -396,7 +401,7 @@ class VideoSegmenter:
             masks = self._object_masks(labels, ids)
             with self._autocast():
                 summary = self._summarize(features, masks)
-                if bool(starting.any()):  # encode them with their given mask, as frame 0
+                if starting is not None:  # encode them with their given mask, as frame 0
                     given_features = self._encode(image, masks[starting])
                     fresh = self._summarize(given_features, masks[starting])
                     summary = _with_rows(summary, starting, fresh)
