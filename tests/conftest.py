@@ -49,6 +49,22 @@ def square_video(
     return images, masks
 
 
+def disappearing_video(
+    frames: int, absent: tuple[int, ...], size: tuple[int, int] = (16, 20), seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random frames; object 1 (4x4) moves right and is absent in the ``absent`` frames,
+    object 2 (4x6) stays still in every frame."""
+    rng = np.random.default_rng(seed)
+    height, width = size
+    images = rng.integers(0, 255, (frames, height, width, 3), dtype=np.uint8)
+    gt = np.zeros((frames, height, width), np.uint8)
+    gt[:, 10:14, 10:16] = 2
+    for t in range(frames):
+        if t not in absent:
+            gt[t, 2:6, t:t + 4] = 1
+    return images, gt
+
+
 @pytest.fixture(autouse=True, scope="session")
 def one_thread():
     """One intra-op thread for the whole suite: the tensors of the tests are small, and on a

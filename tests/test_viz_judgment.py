@@ -25,20 +25,14 @@ from gcseg.viz.judgment import (
     rejected_frames,
     strip_frames,
 )
+from tests.conftest import disappearing_video
 
 T, H, W = 8, 16, 20
 
 
 def _video() -> tuple[np.ndarray, np.ndarray]:
     """Object 1 present but absent in frames 3-4; object 2 always present."""
-    rng = np.random.default_rng(0)
-    frames = rng.integers(0, 255, (T, H, W, 3), dtype=np.uint8)
-    gt = np.zeros((T, H, W), np.uint8)
-    gt[:, 10:14, 10:16] = 2
-    for t in range(T):
-        if t not in (3, 4):
-            gt[t, 2:6, t:t + 4] = 1
-    return frames, gt
+    return disappearing_video(T, absent=(3, 4), size=(H, W))
 
 
 def _result(gt: np.ndarray, scores: list[float]) -> VideoResult:

@@ -17,20 +17,14 @@ from matplotlib.figure import Figure
 from gcseg.inference import FrameRecord, VideoResult, VideoSegmenter
 from gcseg.model import GCSeg
 from gcseg.widgets.judgment import DEFAULT_THRESHOLDS, judgment_explorer
-from tests.conftest import small_config
+from tests.conftest import disappearing_video, small_config
 
 T, H, W = 6, 16, 20
 
 
 def _video() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    frames = rng.integers(0, 255, (T, H, W, 3), dtype=np.uint8)
-    gt = np.zeros((T, H, W), np.uint8)
-    gt[:, 10:14, 10:16] = 2
-    for t in range(T):
-        if t != 3:
-            gt[t, 2:6, t:t + 4] = 1
-    return frames, gt
+    """Object 1 absent in frame 3; object 2 always present."""
+    return disappearing_video(T, absent=(3,), size=(H, W))
 
 
 class FakeSegmenter:

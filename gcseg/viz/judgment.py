@@ -136,6 +136,14 @@ def strip_frames(absent: np.ndarray, count: int = 6) -> list[int]:
 # --------------------------------------------------------------------------- figures
 
 
+def _figure_and_axes(ax, figsize: tuple[float, float]):
+    """``(figure, ax)``: a new figure of ``figsize`` with one axes, or ``ax`` and its figure."""
+    if ax is None:
+        figure = Figure(figsize=figsize, layout="constrained")
+        return figure, figure.subplots()
+    return ax.figure, ax
+
+
 def _shade(ax, absent: np.ndarray | None, label: str = "object absent (GT empty)") -> None:
     if absent is None:
         return
@@ -195,11 +203,7 @@ def plot_judgment_scores(scores: Mapping[str, np.ndarray] | np.ndarray, threshol
     """
     if not isinstance(scores, Mapping):
         scores = {"judgment score": np.asarray(scores, dtype=float)}
-    if ax is None:
-        figure = Figure(figsize=(9, 3.2), layout="constrained")
-        ax = figure.subplots()
-    else:
-        figure = ax.figure
+    figure, ax = _figure_and_axes(ax, (9, 3.2))
     _shade(ax, absent)
     first = None
     for k, (label, values) in enumerate(scores.items()):
@@ -235,11 +239,7 @@ def plot_j_per_frame(curves: Mapping[str, np.ndarray], absent: np.ndarray | None
                      title: str | None = None, ax=None) -> Figure:
     """J per frame of several runs (``{label: (T,)}``), absent frames shaded; the legend
     gives each run's mean J over frames 1..T-2 (the frames DAVIS scores)."""
-    if ax is None:
-        figure = Figure(figsize=(9, 3.0), layout="constrained")
-        ax = figure.subplots()
-    else:
-        figure = ax.figure
+    figure, ax = _figure_and_axes(ax, (9, 3.0))
     _shade(ax, absent)
     for label, values in curves.items():
         values = np.asarray(values, dtype=float)
