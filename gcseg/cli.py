@@ -128,7 +128,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if config.data.root is None:
         raise FileNotFoundError(f"{args.config}: data.root is not set (or pass --data DIR)")
     summary = train(config, args.out, resume=args.resume, device=args.device,
-                    progress=not args.no_progress, stop_after=args.stop_after)
+                    progress=not args.no_progress, stop_after=args.stop_after,
+                    max_seconds=None if args.max_minutes is None else 60 * args.max_minutes)
     if summary.get("metrics"):
         print(f"validation J&F {summary['metrics']['J&F']:.3f} at step {summary['step']}")
     print(f"checkpoint: {args.out / 'checkpoint.pt'}")
@@ -277,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when present)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     train.add_argument("--stop-after", type=int, help="stop at this global step (checkpointed)")
+    train.add_argument("--max-minutes", type=float,
+                       help="stop after the step during which this wall time ran out "
+                            "(checkpointed; --resume continues)")
     train.set_defaults(run=_cmd_train)
 
     ablate = commands.add_parser("ablate", help="the paper's ablation tables, several seeds")

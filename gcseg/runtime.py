@@ -80,7 +80,10 @@ def seed_everything(seed: int) -> None:
 
 
 def git_commit(path: str | os.PathLike | None = None) -> str | None:
-    """The commit of the working tree holding ``path`` (``+dirty`` when modified), or None."""
+    """The commit of the working tree holding ``path`` (``+dirty`` when modified), or None.
+
+    Where git or the repository is missing (a copy of the tree sent to another machine), the
+    environment variable ``GCSEG_COMMIT`` names the commit the copy was made from."""
     cwd = Path(path or Path(__file__).parent)
     try:
         commit = subprocess.run(
@@ -92,7 +95,7 @@ def git_commit(path: str | os.PathLike | None = None) -> str | None:
             capture_output=True, text=True, timeout=5, check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return None
+        return os.environ.get("GCSEG_COMMIT") or None
     return commit + ("+dirty" if dirty else "")
 
 

@@ -313,19 +313,25 @@ class Trainer:
 
     # ----------------------------------------------------------------------- the run
 
-    def run(self, stop_after: int | None = None) -> dict:
-        """Train to the end (or until global step ``stop_after``); returns the summary."""
+    def run(self, stop_after: int | None = None, max_seconds: float | None = None) -> dict:
+        """Train to the end (or until global step ``stop_after``); returns the summary.
+
+        ``max_seconds`` caps the wall time: the run stops after the step during which the time
+        ran out and saves its checkpoint, so ``--resume`` continues it; the summary's
+        ``stopped_by`` says ``"time"`` then.  ``--stop-after`` at the reached step repeats
+        such a run with the same sequence of batches."""
         if self.rank == 0:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self.config.to_yaml(self.out_dir / "config.yaml")
         train = self.config.train
         end = self.total_steps if stop_after is None else min(stop_after, self.total_steps)
         started = time.perf_counter()
+        out_of_time = False
         bar = tqdm(total=end, initial=self.step, desc="train", disable=not self.progress
                    or self.rank != 0)
         for stage in self.stages:
             stage_end = stage.first_step + stage.steps
-            if self.step >= stage_end or self.step >= end:
+            if self.step >= stage_end or self.step >= end or out_of_time:
                 continue
             self._apply_freezing(self.step)
             model = self._wrap()
@@ -342,7 +348,8 @@ class Trainer:
                     self.evaluate()
                 if self.step % train.checkpoint_every == 0:
                     self.save()
-                if self.step >= end:
+                out_of_time = self._out_of_time(started, max_seconds)
+                if self.step >= end or out_of_time:
                     break
         bar.close()
         if self.step >= self.total_steps and train.eval_every:
@@ -350,7 +357,24 @@ class Trainer:
                 self.evaluate()
         self.save()
         summary = self._summary(time.perf_counter() - started)
+        if out_of_time and self.step < end:
+            summary["stopped_by"] = "time"
+            if self.rank == 0:
+                write_json(self.out_dir / "summary.json", summary)
+                print(f"stopped by the time limit at step {self.step} of {end}; "
+                      "--resume continues it")
         return summary
+
+    def _out_of_time(self, started: float, max_seconds: float | None) -> bool:
+        """Whether the wall-time cap has passed; every process takes rank 0's answer."""
+        if max_seconds is None:
+            return False
+        late = time.perf_counter() - started >= max_seconds
+        if self.distributed:
+            flag = torch.tensor([float(late)], device=self.device)
+            dist.broadcast(flag, src=0)
+            late = bool(flag.item())
+        return late
 
     def _wrap(self):
         if not self.distributed:
@@ -448,7 +472,7 @@ def _truncate_csv(path: Path, step: int) -> None:
 
 def train(config: GCSegConfig, out_dir: str | os.PathLike, resume: bool = False,
           device: str | None = None, progress: bool = True,
-          stop_after: int | None = None) -> dict:
+          stop_after: int | None = None, max_seconds: float | None = None) -> dict:
     """Train ``config`` into ``out_dir`` (see the module docstring); returns the summary."""
     trainer = Trainer(config, out_dir, device=device, progress=progress)
     if resume:
@@ -456,7 +480,7 @@ def train(config: GCSegConfig, out_dir: str | os.PathLike, resume: bool = False,
     elif trainer.checkpoint_path.is_file() and trainer.rank == 0:
         raise FileExistsError(f"{trainer.checkpoint_path} exists: pass --resume to continue it "
                               "or choose another --out")
-    return trainer.run(stop_after=stop_after)
+    return trainer.run(stop_after=stop_after, max_seconds=max_seconds)
 
 
 # --------------------------------------------------------------------------- logs

@@ -90,6 +90,18 @@ def test_resume_gives_the_same_weights(videos, tmp_path):
         train(other, tmp_path / "resumed", resume=True, progress=False)
 
 
+def test_a_time_limit_stops_after_the_step_and_resume_finishes_it(videos, tmp_path):
+    config = _config(videos, variant="coseg")
+    straight = train(config, tmp_path / "straight", progress=False)
+    capped = train(config, tmp_path / "capped", progress=False, max_seconds=0.0)
+    assert capped["step"] == 1 and capped["stopped_by"] == "time"
+    assert load_checkpoint(tmp_path / "capped" / "checkpoint.pt")["step"] == 1
+    assert json.loads((tmp_path / "capped" / "summary.json").read_text())["stopped_by"] == "time"
+    resumed = train(config, tmp_path / "capped", resume=True, progress=False)
+    assert "stopped_by" not in resumed and resumed["step"] == 6
+    assert resumed["weights_sha256"] == straight["weights_sha256"]
+
+
 def test_checkpoints_are_atomic_and_loaded_safely(tmp_path, monkeypatch):
     path = tmp_path / "checkpoint.pt"
     save_checkpoint(path, {"model": {"w": torch.ones(2)}, "config": {}, "step": 1})
