@@ -340,7 +340,9 @@ class Trainer:
                 losses.append(self._train_step(model, stage.name, batch))
                 self.step += 1
                 bar.update(1)
-                if self.step % train.log_every == 0 or self.step in (stage_end, end):
+                out_of_time = self._out_of_time(started, max_seconds)
+                if (self.step % train.log_every == 0 or self.step in (stage_end, end)
+                        or out_of_time):
                     self._log(stage.name, losses)
                     bar.set_postfix(stage=stage.name, loss=f"{np.mean(losses):.3f}")
                     losses = []
@@ -348,7 +350,6 @@ class Trainer:
                     self.evaluate()
                 if self.step % train.checkpoint_every == 0:
                     self.save()
-                out_of_time = self._out_of_time(started, max_seconds)
                 if self.step >= end or out_of_time:
                     break
         bar.close()

@@ -97,6 +97,7 @@ def test_a_time_limit_stops_after_the_step_and_resume_finishes_it(videos, tmp_pa
     assert capped["step"] == 1 and capped["stopped_by"] == "time"
     assert load_checkpoint(tmp_path / "capped" / "checkpoint.pt")["step"] == 1
     assert json.loads((tmp_path / "capped" / "summary.json").read_text())["stopped_by"] == "time"
+    assert [int(row["step"]) for row in read_log(tmp_path / "capped")[0]] == [1]
     resumed = train(config, tmp_path / "capped", resume=True, progress=False)
     assert "stopped_by" not in resumed and resumed["step"] == 6
     assert resumed["weights_sha256"] == straight["weights_sha256"]
