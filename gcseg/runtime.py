@@ -82,8 +82,10 @@ def seed_everything(seed: int) -> None:
 def git_commit(path: str | os.PathLike | None = None) -> str | None:
     """The commit of the working tree holding ``path`` (``+dirty`` when modified), or None.
 
-    Where git or the repository is missing (a copy of the tree sent to another machine), the
-    environment variable ``GCSEG_COMMIT`` names the commit the copy was made from."""
+    The environment variable ``GCSEG_COMMIT``, when set, names it instead: a copy of the tree
+    sent to another machine may have no repository, or an older one beside it."""
+    if os.environ.get("GCSEG_COMMIT"):
+        return os.environ["GCSEG_COMMIT"]
     cwd = Path(path or Path(__file__).parent)
     try:
         commit = subprocess.run(
@@ -95,7 +97,7 @@ def git_commit(path: str | os.PathLike | None = None) -> str | None:
             capture_output=True, text=True, timeout=5, check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return os.environ.get("GCSEG_COMMIT") or None
+        return None
     return commit + ("+dirty" if dirty else "")
 
 

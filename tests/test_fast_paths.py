@@ -8,11 +8,14 @@ sampled reference through the heads alone, the mean over the valid ones, an argm
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from gcseg.checkpoint import load_model
+from gcseg.data.synthetic import render_video
 from gcseg.inference import VideoSegmenter, merge_objects, sample_reference_frames
 from gcseg.model import GCSeg
 from tests.conftest import small_config, square_video
@@ -213,47 +216,49 @@ def test_autocast_is_cuda_only_and_checked():
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
-# The random model's judgment scores sit near the default threshold 0.7 (0.694 at one frame of
-# this video), so a rounding difference between two runs can flip a decision and send them down
-# different paths (a second backbone pass with the previous mask zeroed, or not).  The CUDA
-# comparisons use thresholds far from every score: 0.5 keeps every previous mask, 1.0 rejects
-# every one (scores are cosines, below 1), so both paths are compared.
-FAR_THRESHOLDS = [0.5, 1.0]
+SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / "tiny_synthetic.pt"
 
 
-def _same_decisions(a, b) -> None:
-    assert [r.reliable for r in a.records] == [r.reliable for r in b.records]
-    assert [r.backbone_passes for r in a.records] == [r.backbone_passes for r in b.records]
+@pytest.fixture(scope="module")
+def trained():
+    """The shipped model and a synthetic video it has not trained on, with its float32 CPU run.
+
+    The CUDA paths are compared on a trained model: the random one above is so ill-conditioned
+    (15% of its probabilities within 0.05 of 0.5; judgment scores within 0.01 of the threshold)
+    that rounding its weights to TF32 precision on the CPU alone moves probabilities by up to 0.08
+    and 1-2% of the labels, which is what its CUDA runs on an H200 showed.  Perturbing the
+    trained model's weights by a relative 4e-3 (bfloat16's rounding) moves its probabilities by
+    3e-4 on average and 0.08% of its labels."""
+    model, _ = load_model(SHIPPED)
+    video = render_video(np.random.SeedSequence(12345, spawn_key=(7, 0)), 8, (240, 432))
+    reference = VideoSegmenter(copy.deepcopy(model), num_refs=2, device="cpu",
+                               keep_probabilities=True).segment(video.frames, video.masks[0])
+    return model, video, reference
+
+
+def _close_to_reference(trained, **settings) -> None:
+    model, video, reference = trained
+    result = VideoSegmenter(copy.deepcopy(model), num_refs=2, keep_probabilities=True,
+                            **settings).segment(video.frames, video.masks[0])
+    assert [r.reliable for r in result.records] == [r.reliable for r in reference.records]
+    assert np.abs(result.probabilities - reference.probabilities).mean() < 5e-3
+    assert (result.labels != reference.labels).mean() < 0.01
 
 
 @cuda
-@pytest.mark.parametrize("threshold", FAR_THRESHOLDS)
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_cuda_autocast_is_close_to_float32(dtype, channels_last, threshold):
-    model = _model()
-    frames, masks = _video(frames=5)
-    plain = VideoSegmenter(copy.deepcopy(model), num_refs=2, device="cuda", amp=False,
-                           threshold=threshold,
-                           keep_probabilities=True).segment(frames, masks[0])
-    fast = VideoSegmenter(copy.deepcopy(model), num_refs=2, device="cuda", amp=True,
-                          amp_dtype=dtype, channels_last=channels_last, threshold=threshold,
-                          keep_probabilities=True).segment(frames, masks[0])
-    _same_decisions(fast, plain)
-    _assert_close(fast.probabilities, plain.probabilities, atol=5e-2)
-    assert (fast.labels != plain.labels).mean() < 0.01
+def test_cuda_autocast_is_close_to_the_cpu(trained, dtype, channels_last):
+    _close_to_reference(trained, device="cuda", amp=True, amp_dtype=dtype,
+                        channels_last=channels_last)
 
 
 @cuda
-@pytest.mark.parametrize("threshold", FAR_THRESHOLDS)
-def test_cuda_compile_is_close_to_float32(threshold):
-    model = _model()
-    frames, masks = _video(frames=5)
-    plain = VideoSegmenter(copy.deepcopy(model), num_refs=2, device="cuda", amp=False,
-                           threshold=threshold,
-                           keep_probabilities=True).segment(frames, masks[0])
-    fast = VideoSegmenter(copy.deepcopy(model), num_refs=2, device="cuda", amp=False,
-                          channels_last=True, compile=True, threshold=threshold,
-                          keep_probabilities=True).segment(frames, masks[0])
-    _same_decisions(fast, plain)
-    _assert_close(fast.probabilities, plain.probabilities, atol=1e-3)
+def test_cuda_float32_and_compiled_are_close_to_the_cpu(trained):
+    _close_to_reference(trained, device="cuda", amp=False)
+    _close_to_reference(trained, device="cuda", amp=False, channels_last=True, compile=True)
+
+
+def test_the_cuda_comparison_itself_on_the_cpu(trained):
+    """The check the CUDA tests make, run here: the CPU engine's fast paths pass it."""
+    _close_to_reference(trained, device="cpu", channels_last=True)
