@@ -357,13 +357,11 @@ class Trainer:
             if not self.metrics or self.metrics.get("step") != self.step:
                 self.evaluate()
         self.save()
-        summary = self._summary(time.perf_counter() - started)
-        if out_of_time and self.step < end:
-            summary["stopped_by"] = "time"
-            if self.rank == 0:
-                write_json(self.out_dir / "summary.json", summary)
-                print(f"stopped by the time limit at step {self.step} of {end}; "
-                      "--resume continues it")
+        stopped_by = "time" if out_of_time and self.step < end else None
+        summary = self._summary(time.perf_counter() - started, stopped_by)
+        if stopped_by and self.rank == 0:
+            print(f"stopped by the time limit at step {self.step} of {end}; "
+                  "--resume continues it")
         return summary
 
     def _out_of_time(self, started: float, max_seconds: float | None) -> bool:
@@ -418,11 +416,13 @@ class Trainer:
             dist.barrier()
         return self.metrics or None
 
-    def _summary(self, seconds: float) -> dict:
+    def _summary(self, seconds: float, stopped_by: str | None = None) -> dict:
         digest = weights_digest(self.model)
         summary = {"step": self.step, "total_steps": self.total_steps, "metrics": self.metrics,
                    "seconds": seconds, "weights_sha256": digest, "world_size": self.world,
                    **provenance(self.device)}
+        if stopped_by:
+            summary["stopped_by"] = stopped_by
         if self.distributed:
             digests: list[str] = [""] * self.world
             dist.all_gather_object(digests, digest)
