@@ -20,9 +20,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 CHECKPOINT ?=
+TRAIN_MINUTES ?=
 
+# The shipped model beside copy-first; TRAIN_MINUTES=M also trains a fresh model for M minutes.
 demo: $(STAMP)
-	$(PY) -m gcseg demo --workdir runs/demo $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
+	$(PY) -m gcseg demo --workdir runs/demo $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT)) \
+		$(if $(TRAIN_MINUTES),--train-minutes $(TRAIN_MINUTES))
 
 # Unit tests, then every notebook executed by nbval in quick mode.
 test: $(STAMP)

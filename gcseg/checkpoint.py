@@ -19,9 +19,14 @@ from typing import Any
 
 import torch
 
-__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "load_model", "export_model"]
+__all__ = ["SHIPPED_CHECKPOINT", "CheckpointError", "save_checkpoint", "load_checkpoint",
+           "load_model", "export_model"]
 
 REQUIRED_KEYS = ("model", "config")
+
+SHIPPED_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "tiny_synthetic.pt"
+"""The shipped ``tiny`` model (in the repository beside the package), trained on the synthetic
+benchmark by the commands of its card ``checkpoints/tiny_synthetic.json``."""
 
 
 class CheckpointError(RuntimeError):

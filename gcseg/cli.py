@@ -114,7 +114,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from gcseg.demo import run_demo
 
     run_demo(args.workdir, seed=args.seed, quick=args.quick, checkpoint=args.checkpoint,
-             device=args.device)
+             device=args.device, train_minutes=args.train_minutes)
     return 0
 
 
@@ -133,6 +133,55 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if summary.get("metrics"):
         print(f"validation J&F {summary['metrics']['J&F']:.3f} at step {summary['step']}")
     print(f"checkpoint: {args.out / 'checkpoint.pt'}")
+    return 0
+
+
+def _parse_setting(text: str) -> tuple[list[str], object]:
+    import yaml
+
+    key, sep, value = text.partition("=")
+    if not sep or not key or "." not in key:
+        raise argparse.ArgumentTypeError(
+            f"expected SECTION.KEY=VALUE (e.g. train.lr=3e-4), got {text!r}")
+    return key.split("."), yaml.safe_load(value)
+
+
+def _cmd_short_run(args: argparse.Namespace) -> int:
+    from gcseg.runtime import pick_device, write_json
+    from gcseg.short_run import learning_curve, recipe_config, short_run
+
+    device = pick_device(args.device)
+    overrides: dict = {}
+    for path, value in args.override or []:
+        node = overrides
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    recipe = args.recipe or ("gpu" if device.type == "cuda" else "cpu")
+    config = recipe_config(args.davis, recipe, variant=args.variant, seed=args.seed,
+                           overrides=overrides)
+    summary = short_run(config, args.out, args.minutes, device, snapshots=args.snapshots,
+                        progress=not args.no_progress)
+    summary["command"] = "python -m gcseg " + " ".join(args.argv)
+    summary["recipe"] = recipe
+    summary["overrides"] = [f"{'.'.join(path)}={value}" for path, value in args.override or []]
+    write_json(args.out / "summary.json", summary)
+    curve = learning_curve(args.out, args.davis, split=args.split, device=str(device))
+    for row in curve:
+        print(f"{row['minutes']:6.2f} min  step {row['step']:>5}  J&F {row['J&F']:.3f}")
+    print(f"run: {args.out} (learning_curve.json, summary.json, checkpoint.pt)")
+    return 0
+
+
+def _cmd_recipe_table(args: argparse.Namespace) -> int:
+    from gcseg.short_run import write_recipe_table
+
+    record = write_recipe_table(args.runs, args.out, device=args.device,
+                                command="python -m gcseg " + " ".join(args.argv))
+    for row in record["rows"]:
+        print(f"{row['name']:<28}{row['J&F']:>7.3f}  {row['change']}")
+    print(f"copy-first {record['copy_first']:.3f}; wrote {args.out}/recipe.json and "
+          f"{args.out}/learning_curves.png")
     return 0
 
 
@@ -179,6 +228,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from gcseg.checkpoint import export_model
     from gcseg.model_card import write_model_card
 
+    if args.foundation:
+        from gcseg.foundation import export_foundation
+
+        out = export_foundation(args.checkpoint, args.out, args.davis, args.split,
+                                command=" ".join(["python -m gcseg", *args.argv]),
+                                device=args.device, overwrite=args.overwrite)
+        print(f"foundation {out} ({out.stat().st_size / 1e6:.1f} MB), card "
+              f"{out.with_suffix('.json')}")
+        return 0
     out = export_model(args.checkpoint, args.out, half=not args.float32)
     print(f"exported {out} ({out.stat().st_size / 1e6:.1f} MB)")
     if args.davis is not None:
@@ -207,6 +265,16 @@ def _count(minimum: int):
         return value
 
     return parse
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 24 * 60:
+        raise argparse.ArgumentTypeError(f"expected minutes in (0, 1440], got {text!r}")
+    return value
 
 
 def _parse_bench_size(text: str) -> str:
@@ -265,8 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quick", action="store_true", help="a smaller benchmark (for tests)")
     demo.add_argument("--checkpoint", type=Path,
-                      help="use this trained model instead of training one (e.g. the shipped "
+                      help="the trained model to segment with (default: the shipped "
                            "checkpoints/tiny_synthetic.pt)")
+    demo.add_argument("--train-minutes", type=_minutes,
+                      help="also train a fresh full model from the foundation for this many "
+                           "minutes of wall time, and score it beside the shipped one")
     demo.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
     demo.set_defaults(run=_cmd_demo)
 
@@ -282,6 +353,31 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stop after the step during which this wall time ran out "
                             "(checkpointed; --resume continues)")
     train.set_defaults(run=_cmd_train)
+
+    short = commands.add_parser(
+        "short-run", help="train a fresh model from the foundation for M minutes, then score "
+                          "its snapshots (J&F against wall time)")
+    short.add_argument("--davis", required=True, type=Path, help="dataset root (train + val)")
+    short.add_argument("--minutes", required=True, type=_minutes, help="wall-time budget")
+    short.add_argument("--out", required=True, type=Path, help="run folder (must be new)")
+    short.add_argument("--recipe", choices=["cpu", "gpu"], help="default: by the device")
+    short.add_argument("--variant", default="full", choices=["baseline", "ref", "coseg", "full"])
+    short.add_argument("--seed", type=int, default=0)
+    short.add_argument("--override", action="append", type=_parse_setting, metavar="KEY=VALUE",
+                       help="override a setting of the recipe, e.g. train.lr=3e-4 (repeatable)")
+    short.add_argument("--snapshots", type=_count(1), default=5,
+                       help="snapshots scored for the learning curve (default 5)")
+    short.add_argument("--set", dest="split", default="val", help="split scored (default val)")
+    short.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
+    short.add_argument("--no-progress", action="store_true")
+    short.set_defaults(run=_cmd_short_run)
+
+    table = commands.add_parser(
+        "recipe-table", help="gather short runs into a table and a J&F-against-time figure")
+    table.add_argument("runs", nargs="+", type=Path, help="short-run folders")
+    table.add_argument("--out", required=True, type=Path, help="e.g. results/recipe")
+    table.add_argument("--device", help="for the copy-first floor (default: CPU)")
+    table.set_defaults(run=_cmd_recipe_table)
 
     ablate = commands.add_parser("ablate", help="the paper's ablation tables, several seeds")
     ablate.add_argument("--table", nargs="+", required=True, choices=["V", "VI", "VII"],
@@ -312,6 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--checkpoint", required=True, type=Path, help="RUN/checkpoint.pt")
     export.add_argument("--out", required=True, type=Path, help="e.g. checkpoints/name.pt")
     export.add_argument("--float32", action="store_true", help="keep float32 weights")
+    export.add_argument("--foundation", action="store_true",
+                        help="keep only the feature extractor: a foundation for fresh heads "
+                             "(model.weights: foundation), with its card")
+    export.add_argument("--overwrite", action="store_true",
+                        help="replace an existing --out (--foundation)")
     export.add_argument("--davis", type=Path, help="score it on this dataset for the card")
     export.add_argument("--set", dest="split", default="val")
     export.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
@@ -368,14 +469,17 @@ def main(argv: list[str] | None = None) -> int:
     from gcseg.checkpoint import CheckpointError
     from gcseg.config import ConfigError
     from gcseg.data.davis import DavisFormatError
+    from gcseg.model import WeightsUnavailableError
+    from gcseg.runtime import configure_threads
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
     try:
+        configure_threads()  # GCSEG_THREADS=N caps torch's CPU threads for every command
         return args.run(args)
     except (DavisFormatError, CheckpointError, ConfigError, FileNotFoundError,
-            FileExistsError) as error:
+            FileExistsError, WeightsUnavailableError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

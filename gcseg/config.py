@@ -76,8 +76,10 @@ class ModelConfig:
     """torchvision ResNet: resnet101 (paper), resnet50, resnet34, resnet18."""
     weights: str | None = None
     """``"imagenet"`` (torchvision weights API, needs internet once; the ``paper`` preset's
-    value), a path to a local state dict, or ``None`` (random initialisation, the default so
-    that building a model in code never downloads)."""
+    value), ``"foundation"`` (the shipped ``checkpoints/foundation_tiny.pt``, our offline
+    stand-in for ImageNet weights, tiny preset only; SPEC §11), a path to a local state dict,
+    or ``None`` (random initialisation, the default so that building a model in code never
+    downloads)."""
     output_stride: int = 16
     """8, 16 or 32: stride of ``res5``; below 32 the last stages are dilated."""
     top_level: str = "res5"
@@ -134,6 +136,10 @@ class DataConfig:
     resolution: str = "480p"
     frame_size: tuple[int, int] = (480, 854)
     """(H, W) of the frames fed to the network."""
+    crop_scale: tuple[float, float] = (0.8, 1.0)
+    """Training crops: each side a random fraction in this range of the frame's, resized to
+    ``frame_size``.  A ``frame_size`` half the frame's with crops of about half its side trains
+    at the frames' own scale on a quarter of the pixels (our choice)."""
     still_sources: tuple[str, ...] = ("davis-stills",)
     """Stage-1 still images: ``pascal-voc:<VOC2012 dir>``, ``msra10k:<Imgs dir>`` (the paper's
     two) and ``davis-stills[:<root>]`` (the training videos' frames used as still images)."""
@@ -159,6 +165,11 @@ class TrainConfig:
     """Steps of recurrent fine-tuning (stage 3)."""
     recurrent_clip_len: int = 5
     """Frames per clip in recurrent fine-tuning."""
+    recurrent_detach: bool = False
+    """Feed the previous prediction forward without its gradient: each frame still learns from
+    the model's own mistakes as input, but the backward pass stops at each frame (with a frozen
+    backbone, about half the cost of a clip; our choice for short runs).  False: gradients
+    through the whole clip, as the paper's end-to-end fine-tuning."""
     zero_prev_mask_prob: float = 0.5
     """Probability of zeroing M_{t-1} in training (III-B)."""
     max_interval: int = 25
@@ -286,6 +297,8 @@ class GCSegConfig:
         check(d.year in ("2016", "2017"), "data.year", "must be '2016' or '2017'")
         check(len(d.frame_size) == 2 and min(d.frame_size) >= 32, "data.frame_size",
               "(H, W), both >= 32")
+        check(len(d.crop_scale) == 2 and 0 < d.crop_scale[0] <= d.crop_scale[1] <= 1,
+              "data.crop_scale", "(min, max) with 0 < min <= max <= 1")
         check(t.lr > 0, "train.lr", "must be > 0")
         check(t.weight_decay >= 0, "train.weight_decay", "must be >= 0")
         for key in ("batch_size", "recurrent_clip_len", "max_interval", "log_every",

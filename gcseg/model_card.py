@@ -22,28 +22,21 @@ from gcseg.evaluation import evaluate
 from gcseg.inference import VideoSegmenter, segment_dataset
 from gcseg.runtime import pick_device, provenance, write_json
 
-__all__ = ["write_model_card"]
+__all__ = ["score_on_split", "training_record", "write_model_card"]
 
 
 def _scores(result) -> dict[str, float]:
     return {key: round(float(value), 4) for key, value in result.global_stats.items()}
 
 
-def write_model_card(
-    exported: str | os.PathLike,
-    run_dir: str | os.PathLike,
-    davis_root: str | os.PathLike,
-    split: str = "val",
-    command: str | None = None,
-    device: str | None = None,
-) -> Path:
-    """Score ``exported`` on ``davis_root``/``split`` and write ``<exported>.json``."""
-    exported, run_dir = Path(exported), Path(run_dir)
+def score_on_split(model, config, davis_root: str | os.PathLike, split: str = "val",
+                   device: str | None = None) -> dict:
+    """Segment ``davis_root``/``split`` with ``model`` and score it, beside copy-first.
+
+    Returns ``{"dataset", "split", "videos", "gcseg", "copy_first_baseline",
+    "seconds_per_frame", "segment_seconds", "scored_with_*"}`` (the scores are the evaluator's
+    global statistics, rounded to 4 decimals)."""
     device = pick_device(device)
-    summary_path = run_dir / "summary.json"
-    training = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-    payload = load_checkpoint(exported)
-    model, config = load_model(exported, device)
     dataset = DavisDataset(davis_root, config.data.year, split, config.data.resolution)
     segmenter = VideoSegmenter.from_config(model, config.inference, device)
     with tempfile.TemporaryDirectory() as scratch:
@@ -55,6 +48,44 @@ def write_model_card(
         run_baseline("copy-first", dataset, Path(scratch) / "copy-first", progress=False)
         baseline_scores = _scores(evaluate(davis_root, Path(scratch) / "copy-first",
                                            split=split, year=config.data.year, progress=False))
+    return {
+        "dataset": str(davis_root),
+        "split": split,
+        "videos": len(dataset),
+        "gcseg": gcseg_scores,
+        "copy_first_baseline": baseline_scores,
+        "seconds_per_frame": timing["seconds_per_frame"],
+        "segment_seconds": segment_seconds,
+        **{f"scored_with_{key}": value for key, value in provenance(device).items()},
+    }
+
+
+def training_record(run_dir: str | os.PathLike) -> dict:
+    """Commit, device, threads, torch and wall time of a run, from its ``summary.json``."""
+    summary_path = Path(run_dir) / "summary.json"
+    training = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    return {
+        "commit": training.get("commit"),
+        "device": training.get("device"),
+        "device_name": training.get("device_name"),
+        "threads": training.get("threads"),
+        "torch": training.get("torch"),
+        "wall_seconds": training.get("seconds"),
+    }
+
+
+def write_model_card(
+    exported: str | os.PathLike,
+    run_dir: str | os.PathLike,
+    davis_root: str | os.PathLike,
+    split: str = "val",
+    command: str | None = None,
+    device: str | None = None,
+) -> Path:
+    """Score ``exported`` on ``davis_root``/``split`` and write ``<exported>.json``."""
+    exported = Path(exported)
+    payload = load_checkpoint(exported)
+    model, config = load_model(exported, pick_device(device))
     card = {
         "checkpoint": exported.name,
         "size_bytes": exported.stat().st_size,
@@ -62,23 +93,7 @@ def write_model_card(
         "config": payload["config"],
         "seed": payload["config"]["train"]["seed"],
         "trained_steps": payload.get("step"),
-        "training": {
-            "commit": training.get("commit"),
-            "device": training.get("device"),
-            "device_name": training.get("device_name"),
-            "threads": training.get("threads"),
-            "torch": training.get("torch"),
-            "wall_seconds": training.get("seconds"),
-        },
-        "validation": {
-            "dataset": str(davis_root),
-            "split": split,
-            "videos": len(dataset),
-            "gcseg": gcseg_scores,
-            "copy_first_baseline": baseline_scores,
-            "seconds_per_frame": timing["seconds_per_frame"],
-            "segment_seconds": segment_seconds,
-            **{f"scored_with_{key}": value for key, value in provenance(device).items()},
-        },
+        "training": training_record(run_dir),
+        "validation": score_on_split(model, config, davis_root, split, device),
     }
     return write_json(exported.with_suffix(".json"), card)

@@ -144,6 +144,8 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, schedule)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.step = 0
+        self.seconds = 0.0
+        """Wall seconds of training so far, over every resumed part of the run."""
         self.metrics: dict[str, float] = {}
         if train.init_from:
             self._init_from(train.init_from)
@@ -199,6 +201,7 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
             "step": self.step,
+            "seconds": self.seconds,
             "stage": self._stage_at(self.step),
             "config": self.config.to_dict(),
             "metrics": dict(self.metrics),
@@ -223,7 +226,11 @@ class Trainer:
     def resume(self) -> None:
         """Continue from ``checkpoint.pt``: weights, optimiser, schedule, scaler and step."""
         payload = load_checkpoint(self.checkpoint_path, map_location=self.device)
-        if payload["config"] != self.config.to_dict():
+        saved = payload["config"]
+        # Settings added since the checkpoint was written take their defaults.
+        saved = GCSegConfig.from_dict({**saved, "preset": saved.get("name")},
+                                      source=str(self.checkpoint_path)).to_dict()
+        if saved != self.config.to_dict():
             raise ValueError(f"{self.checkpoint_path}: written with another config; "
                              "resume with the same config or start a new out_dir")
         self._apply_freezing(int(payload["step"]))
@@ -232,6 +239,7 @@ class Trainer:
         self.scheduler.load_state_dict(payload["scheduler"])
         self.scaler.load_state_dict(payload["scaler"])
         self.step = int(payload["step"])
+        self.seconds = float(payload.get("seconds", 0.0))
         self.metrics = dict(payload.get("metrics", {}))
         if self.rank == 0:
             _truncate_csv(self.out_dir / "log.csv", self.step)
@@ -265,9 +273,11 @@ class Trainer:
                               config.data.resolution)
         if stage.name == "video":
             return VideoPairs(videos, size, per_epoch, config.train.zero_prev_mask_prob,
-                              seed=seed, max_interval=config.train.max_interval)
+                              seed=seed, max_interval=config.train.max_interval,
+                              crop_scale=config.data.crop_scale)
         return VideoClips(videos, size, config.train.recurrent_clip_len,
-                          samples_per_epoch=per_epoch, seed=seed)
+                          samples_per_epoch=per_epoch, seed=seed,
+                          crop_scale=config.data.crop_scale)
 
     def _batches(self, stage: _Stage, start: int) -> Iterator[dict]:
         """This process's batches for in-stage steps ``start..``: a function of the step."""
@@ -295,6 +305,8 @@ class Trainer:
             out = model(images[:, k], prev, ref_image, ref_mask)
             total = total + gcseg_loss(out, masks[:, k], ref_mask, reduction)
             prev = out.m_t.prob  # the model's own soft prediction feeds the next frame
+            if self.config.train.recurrent_detach:
+                prev = prev.detach()  # no gradient back through the earlier frames
         return total / (images.shape[1] - 1)
 
     def _train_step(self, model, stage: str, batch: dict) -> float:
@@ -313,19 +325,27 @@ class Trainer:
 
     # ----------------------------------------------------------------------- the run
 
-    def run(self, stop_after: int | None = None, max_seconds: float | None = None) -> dict:
+    def run(self, stop_after: int | None = None, max_seconds: float | None = None,
+            snapshot_every: float | None = None) -> dict:
         """Train to the end (or until global step ``stop_after``); returns the summary.
 
         ``max_seconds`` caps the wall time: the run stops after the step during which the time
         ran out and saves its checkpoint, so ``--resume`` continues it; the summary's
         ``stopped_by`` says ``"time"`` then.  ``--stop-after`` at the reached step repeats
-        such a run with the same sequence of batches."""
+        such a run with the same sequence of batches.
+
+        ``snapshot_every`` (seconds of training) keeps the weights whenever that much more
+        wall time has passed, in ``snapshots/s<seconds>.pt`` (and at the end): scored later,
+        they give the validation J&F against wall time without slowing the run down."""
         if self.rank == 0:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self.config.to_yaml(self.out_dir / "config.yaml")
         train = self.config.train
         end = self.total_steps if stop_after is None else min(stop_after, self.total_steps)
         started = time.perf_counter()
+        seconds_before = self.seconds
+        next_snapshot = _next_multiple(self.seconds, snapshot_every) if snapshot_every \
+            else math.inf
         out_of_time = False
         bar = tqdm(total=end, initial=self.step, desc="train", disable=not self.progress
                    or self.rank != 0)
@@ -339,7 +359,11 @@ class Trainer:
             for batch in self._batches(stage, self.step - stage.first_step):
                 losses.append(self._train_step(model, stage.name, batch))
                 self.step += 1
+                self.seconds = seconds_before + time.perf_counter() - started
                 bar.update(1)
+                if self.seconds >= next_snapshot:
+                    self.snapshot()
+                    next_snapshot = _next_multiple(self.seconds, snapshot_every)
                 out_of_time = self._out_of_time(started, max_seconds)
                 if (self.step % train.log_every == 0 or self.step in (stage_end, end)
                         or out_of_time):
@@ -353,6 +377,8 @@ class Trainer:
                 if self.step >= end or out_of_time:
                     break
         bar.close()
+        if snapshot_every:
+            self.snapshot()
         if self.step >= self.total_steps and train.eval_every:
             if not self.metrics or self.metrics.get("step") != self.step:
                 self.evaluate()
@@ -363,6 +389,16 @@ class Trainer:
             print(f"stopped by the time limit at step {self.step} of {end}; "
                   "--resume continues it")
         return summary
+
+    def snapshot(self) -> Path | None:
+        """Keep the current weights in ``snapshots/s<seconds>.pt`` (rank 0)."""
+        self._sync_buffers()
+        if self.rank != 0:
+            return None
+        path = self.out_dir / "snapshots" / f"s{int(round(self.seconds)):05d}.pt"
+        return save_checkpoint(path, {"model": self.model.state_dict(),
+                                      "config": self.config.to_dict(), "step": self.step,
+                                      "seconds": self.seconds})
 
     def _out_of_time(self, started: float, max_seconds: float | None) -> bool:
         """Whether the wall-time cap has passed; every process takes rank 0's answer."""
@@ -384,9 +420,9 @@ class Trainer:
     def _log(self, stage: str, losses: list[float]) -> None:
         if self.rank != 0 or not losses:
             return
-        _append_csv(self.out_dir / "log.csv", ["step", "stage", "loss", "lr"],
+        _append_csv(self.out_dir / "log.csv", ["step", "stage", "loss", "lr", "seconds"],
                     [self.step, stage, f"{np.mean(losses):.6f}",
-                     f"{self.scheduler.get_last_lr()[0]:.3e}"])
+                     f"{self.scheduler.get_last_lr()[0]:.3e}", f"{self.seconds:.1f}"])
 
     def evaluate(self) -> dict[str, float] | None:
         """Segment and score the validation videos (rank 0); appends to ``eval.csv``."""
@@ -419,7 +455,8 @@ class Trainer:
     def _summary(self, seconds: float, stopped_by: str | None = None) -> dict:
         digest = weights_digest(self.model)
         summary = {"step": self.step, "total_steps": self.total_steps, "metrics": self.metrics,
-                   "seconds": seconds, "weights_sha256": digest, "world_size": self.world,
+                   "seconds": seconds, "training_seconds": self.seconds,
+                   "weights_sha256": digest, "world_size": self.world,
                    **provenance(self.device)}
         if stopped_by:
             summary["stopped_by"] = stopped_by
@@ -439,6 +476,11 @@ def weights_digest(model: torch.nn.Module) -> str:
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
+
+
+def _next_multiple(value: float, every: float) -> float:
+    """The first multiple of ``every`` above ``value``."""
+    return (math.floor(value / every) + 1) * every
 
 
 def _schedule(kind: str, total: int):
@@ -473,7 +515,8 @@ def _truncate_csv(path: Path, step: int) -> None:
 
 def train(config: GCSegConfig, out_dir: str | os.PathLike, resume: bool = False,
           device: str | None = None, progress: bool = True,
-          stop_after: int | None = None, max_seconds: float | None = None) -> dict:
+          stop_after: int | None = None, max_seconds: float | None = None,
+          snapshot_every: float | None = None) -> dict:
     """Train ``config`` into ``out_dir`` (see the module docstring); returns the summary."""
     trainer = Trainer(config, out_dir, device=device, progress=progress)
     if resume:
@@ -481,7 +524,8 @@ def train(config: GCSegConfig, out_dir: str | os.PathLike, resume: bool = False,
     elif trainer.checkpoint_path.is_file() and trainer.rank == 0:
         raise FileExistsError(f"{trainer.checkpoint_path} exists: pass --resume to continue it "
                               "or choose another --out")
-    return trainer.run(stop_after=stop_after, max_seconds=max_seconds)
+    return trainer.run(stop_after=stop_after, max_seconds=max_seconds,
+                       snapshot_every=snapshot_every)
 
 
 # --------------------------------------------------------------------------- logs

@@ -77,6 +77,15 @@ def one_thread():
     torch.set_num_threads(previous)
 
 
+def moving_squares_davis(root: Path) -> Path:
+    """A train split of three 8-frame 64x96 videos of moving squares (one or two objects) and
+    a val split of one: enough for a training run of a few steps."""
+    write_davis(root, {f"t{i}": square_video(8, (64, 96), objects=1 + i % 2, seed=i)
+                       for i in range(3)}, split="train")
+    write_davis(root, {"v0": square_video(6, (64, 96), seed=9)}, split="val")
+    return root
+
+
 @pytest.fixture
 def tiny_davis(tmp_path: Path) -> Path:
     """Two sequences (one with one object, one with two), 4 frames each, 32x48."""

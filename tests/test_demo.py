@@ -12,49 +12,82 @@ from gcseg.checkpoint import export_model, load_checkpoint, load_model
 from gcseg.cli import main
 from gcseg.train import weights_digest
 
+MINUTES = "0.1"
+"""The fresh run's budget in the tests: 6 seconds."""
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--quick", "--workdir", str(workdir), "--device", "cpu"]) == 0
+    assert main(["demo", "--quick", "--workdir", str(workdir), "--device", "cpu",
+                 "--train-minutes", MINUTES]) == 0
     return workdir
 
 
-def test_demo_writes_a_report(demo):
+@pytest.fixture(scope="module")
+def fresh(demo):
+    """The checkpoint of the demo's fresh run."""
+    return demo / f"train-{MINUTES}min-seed0" / "checkpoint.pt"
+
+
+def test_demo_writes_a_report_with_a_row_per_method(demo):
     report = demo / "report"
     summary = json.loads((report / "summary.json").read_text())
     methods = [row["method"] for row in summary["rows"]]
-    assert methods == ["copy-first baseline", "GCSeg tiny (full)"]
+    assert methods == ["copy-first baseline", "GCSeg shipped (tiny_synthetic)",
+                       f"GCSeg fresh, {MINUTES} min here"]
     assert all(0.0 <= row["J&F"] <= 1.0 for row in summary["rows"])
     assert summary["device"] == "cpu" and summary["quick"] is True
+    assert summary["train_minutes"] == float(MINUTES)
+    fresh_row = summary["rows"][2]
+    assert fresh_row["steps"] >= 1 and fresh_row["trained_minutes"] == float(MINUTES)
+    curve = fresh_row["learning_curve"]
+    assert len(curve) >= 2 and curve[-1]["step"] == fresh_row["steps"]
+    assert curve[-1]["J&F"] == pytest.approx(fresh_row["J&F"], abs=1e-4)  # the same model
+    assert summary["rows"][1]["model"].endswith("checkpoints/tiny_synthetic.pt")
     text = (report / "summary.txt").read_text()
     assert "copy-first baseline" in text and "J&F by attribute" in text
-    for method in ("copy-first", "gcseg"):
+    assert "trained here from the foundation" in text
+    for method in ("copy-first", "shipped", "fresh"):
         assert (report / method / "global_results-val.csv").is_file()
         assert (report / method / "per-attribute_results-val.csv").is_file()
     overlays = sorted((report / "overlays").iterdir())
     assert [p.name for p in overlays] == ["syn-val-000.png", "syn-val-001.png"]
+    strip = Image.open(overlays[0])
+    assert strip.height > 3 * 96  # ground truth + two models
     gif = Image.open(report / "syn-val-000.gif")
     assert gif.n_frames >= 6
+    assert Image.open(report / "learning_curve.png").width > 0
     assert not (demo / ".report.partial").exists()
 
 
-def test_demo_reuses_the_benchmark_and_the_finished_training(demo, capsys):
-    before = (demo / "train" / "checkpoint.pt").stat().st_mtime_ns
-    assert main(["demo", "--quick", "--workdir", str(demo), "--device", "cpu"]) == 0
+def test_demo_without_options_scores_the_shipped_model(tmp_path, capsys):
+    assert main(["demo", "--quick", "--workdir", str(tmp_path), "--device", "cpu"]) == 0
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert [row["method"] for row in summary["rows"]] == ["copy-first baseline",
+                                                          "GCSeg shipped (tiny_synthetic)"]
+    assert "shipped model: " in capsys.readouterr().out
+    assert not list(tmp_path.glob("train-*"))
+
+
+def test_demo_reuses_the_benchmark_and_the_finished_training(demo, fresh, capsys):
+    before = load_checkpoint(fresh)["step"]
+    stamp = fresh.stat().st_mtime_ns
+    assert main(["demo", "--quick", "--workdir", str(demo), "--device", "cpu",
+                 "--train-minutes", MINUTES]) == 0
     out = capsys.readouterr().out
-    assert "reusing the synthetic benchmark" in out
-    payload = load_checkpoint(demo / "train" / "checkpoint.pt")
-    assert payload["step"] == 3  # not trained again
-    assert (demo / "train" / "checkpoint.pt").stat().st_mtime_ns >= before
+    assert "reusing the synthetic benchmark" in out and "reusing the finished" in out
+    assert load_checkpoint(fresh)["step"] == before  # not trained again
+    assert fresh.stat().st_mtime_ns == stamp
 
 
-def test_export_halves_the_size_and_loads_back(demo, tmp_path):
-    source = demo / "train" / "checkpoint.pt"
+def test_export_halves_the_size_and_loads_back(fresh, tmp_path):
+    source = fresh
+    steps = load_checkpoint(source)["step"]
     out = export_model(source, tmp_path / "model.pt")
-    assert out.stat().st_size < 0.4 * source.stat().st_size  # no optimiser, float16
+    assert out.stat().st_size < 0.5 * source.stat().st_size  # no optimiser, float16
     payload = load_checkpoint(out)
-    assert "optimizer" not in payload and payload["step"] == 3
+    assert "optimizer" not in payload and payload["step"] == steps
     exported, _ = load_model(out)
     trained, _ = load_model(source)
     for (name, a), b in zip(exported.state_dict().items(), trained.state_dict().values(),
@@ -64,13 +97,14 @@ def test_export_halves_the_size_and_loads_back(demo, tmp_path):
     assert weights_digest(exported) != weights_digest(trained)  # rounded to float16
 
 
-def test_export_command_writes_a_model_card(demo, tmp_path):
+def test_export_command_writes_a_model_card(demo, fresh, tmp_path):
     out = tmp_path / "shared.pt"
-    assert main(["export", "--checkpoint", str(demo / "train" / "checkpoint.pt"), "--out",
+    assert main(["export", "--checkpoint", str(fresh), "--out",
                  str(out), "--davis", str(demo / "synthetic"), "--device", "cpu"]) == 0
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["command"].startswith("python -m gcseg export --checkpoint")
-    assert card["size_bytes"] == out.stat().st_size and card["trained_steps"] == 3
+    assert card["size_bytes"] == out.stat().st_size
+    assert card["trained_steps"] == load_checkpoint(fresh)["step"]
     assert card["validation"]["videos"] == 2
     for method in ("gcseg", "copy_first_baseline"):
         assert 0.0 <= card["validation"][method]["J&F-Mean"] <= 1.0
@@ -81,11 +115,11 @@ def test_export_command_writes_a_model_card(demo, tmp_path):
     assert card["training"]["wall_seconds"] > 0
 
 
-def test_segment_and_evaluate_commands(demo, tmp_path, capsys):
+def test_segment_and_evaluate_commands(demo, fresh, tmp_path, capsys):
     results = tmp_path / "results"
     root = demo / "synthetic"
     assert main(["segment", "--davis", str(root), "--checkpoint",
-                 str(demo / "train" / "checkpoint.pt"), "--out", str(results),
+                 str(fresh), "--out", str(results),
                  "--no-adaptive-search", "--refs", "1", "--device", "cpu"]) == 0
     timing = json.loads((results / "timing.json").read_text())
     assert timing["adaptive_search"] is False and timing["num_refs"] == 1

@@ -13,7 +13,7 @@ import torch
 
 from gcseg.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
 from gcseg.train import Trainer, plot_training, read_log, train, weights_digest
-from tests.conftest import square_video, write_davis
+from tests.conftest import moving_squares_davis
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,11 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory) -> Path:
     """A train and a val split of small moving-square videos."""
-    root = tmp_path_factory.mktemp("videos") / "davis"
-    write_davis(root, {f"t{i}": square_video(8, (64, 96), objects=1 + i % 2, seed=i)
-                       for i in range(3)}, split="train")
-    write_davis(root, {"v0": square_video(6, (64, 96), seed=9)}, split="val")
-    return root
+    return moving_squares_davis(tmp_path_factory.mktemp("videos") / "davis")
 
 
 def _config(root: Path, variant: str = "full"):

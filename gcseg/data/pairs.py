@@ -135,6 +135,7 @@ class _VideoSamples(_Seeded):
         samples_per_epoch: int | None,
         augment: bool,
         seed: int,
+        crop_scale: tuple[float, float] = (0.8, 1.0),
     ) -> None:
         super().__init__(seed)
         # Frames are sampled by index, so every frame needs its mask: sparse ground truth
@@ -145,6 +146,7 @@ class _VideoSamples(_Seeded):
         self.out_size = out_size
         self.samples_per_epoch = samples_per_epoch or len(self.sequences)
         self.augment = augment
+        self.crop_scale = (float(crop_scale[0]), float(crop_scale[1]))
 
     def __len__(self) -> int:
         return self.samples_per_epoch
@@ -154,7 +156,7 @@ class _VideoSamples(_Seeded):
         height, width = self.out_size
         size = sequence.size
         if self.augment:
-            box = random_crop_box(size, rng, scale=(0.8, 1.0), aspect=width / height)
+            box = random_crop_box(size, rng, scale=self.crop_scale, aspect=width / height)
             flip = rng.random() < 0.5
         else:
             box, flip = (0, 0, size[1], size[0]), False
@@ -188,8 +190,9 @@ class VideoPairs(_VideoSamples):
         augment: bool = True,
         seed: int = 0,
         max_interval: int | None = None,
+        crop_scale: tuple[float, float] = (0.8, 1.0),
     ) -> None:
-        super().__init__(dataset, out_size, samples_per_epoch, augment, seed)
+        super().__init__(dataset, out_size, samples_per_epoch, augment, seed, crop_scale)
         self.prev_zero_prob = prev_zero_prob
         self.max_interval = max_interval
 
@@ -225,8 +228,9 @@ class VideoClips(_VideoSamples):
         samples_per_epoch: int | None = None,
         augment: bool = True,
         seed: int = 0,
+        crop_scale: tuple[float, float] = (0.8, 1.0),
     ) -> None:
-        super().__init__(dataset, out_size, samples_per_epoch, augment, seed)
+        super().__init__(dataset, out_size, samples_per_epoch, augment, seed, crop_scale)
         if clip_length < 2:
             raise ValueError("a clip needs at least 2 frames")
         self.clip_length = clip_length

@@ -18,8 +18,11 @@ M_{t-n})``. The paper fixes the extractor after pre-training: ``set_frozen(True)
 gradients and keeps its BatchNorm layers in eval mode.
 
 Weights: ``"imagenet"`` (torchvision's ``IMAGENET1K_V1`` through its weights API; needs the
-internet once, then torch hub's cache), a path to a local state dict (torchvision's keys or
-this module's), or ``None`` (random initialisation). Nothing downloads at import.
+internet once, then torch hub's cache), ``"foundation"`` (the project's own stand-in for ImageNet
+weights, ``checkpoints/foundation_tiny.pt``: a ResNet-18 extractor up to ``res4`` trained once on
+the synthetic benchmark, SPEC §11; see :mod:`gcseg.foundation`), a path to a local state dict
+(torchvision's keys or this module's), or ``None`` (random initialisation). Nothing downloads at
+import.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from torch import Tensor, nn
 __all__ = [
     "BACKBONE_CHANNELS",
     "FeatureExtractor",
+    "FOUNDATION_PATH",
     "WeightsUnavailableError",
     "load_backbone_state",
 ]
@@ -59,6 +63,8 @@ BACKBONE_CHANNELS: dict[str, dict[str, int]] = {
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 DOWNLOAD_HOST = ("download.pytorch.org", 443)
+FOUNDATION_PATH = Path(__file__).resolve().parents[2] / "checkpoints" / "foundation_tiny.pt"
+"""Where ``weights="foundation"`` is read from (beside the package, in the repository)."""
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -116,7 +122,7 @@ def load_backbone_state(path: str | Path) -> dict[str, Tensor]:
     if not path.is_file():
         raise FileNotFoundError(f"backbone weights file not found: {path}")
     state = torch.load(path, map_location="cpu", weights_only=True)
-    for key in ("state_dict", "model"):  # common checkpoint wrappers
+    for key in ("state_dict", "model", "extractor"):  # common checkpoint wrappers
         if isinstance(state, dict) and key in state and isinstance(state[key], dict):
             state = state[key]
     if not isinstance(state, dict):
@@ -214,6 +220,18 @@ class FeatureExtractor(nn.Module):
         keeps its value when the file has none (zero for a torchvision file)."""
         if str(weights) == "imagenet":
             state, source = _imagenet_state_dict(self.backbone_name), "ImageNet weights"
+        elif str(weights) == "foundation":
+            if not FOUNDATION_PATH.is_file():
+                raise WeightsUnavailableError(
+                    f"the foundation weights {FOUNDATION_PATH} are missing: they ship with the "
+                    "repository (git checkout checkpoints/), or train them with the commands "
+                    "in configs/foundation_tiny.yaml")
+            state = load_backbone_state(FOUNDATION_PATH)
+            source = f"the foundation {FOUNDATION_PATH}"
+            if self.backbone_name != "resnet18" or self.layer4 is not None:
+                raise WeightsUnavailableError(
+                    f"{source} is a resnet18 extractor up to res4 (the tiny preset); this model "
+                    f"is a {self.backbone_name} up to {self.top_level}")
         else:
             state, source = load_backbone_state(weights), str(weights)
         dropped = ("fc.",) if self.layer4 is not None else ("fc.", "layer4.")

@@ -1,0 +1,297 @@
+"""Short runs that learn: a fresh GCSeg from the foundation in minutes of wall time (SPEC §11).
+
+The paper starts every model from ImageNet weights and trains for days.  Here a run has minutes,
+so it starts from the project's foundation (``model.weights: foundation``,
+:mod:`gcseg.foundation`) with fresh heads and follows a recipe measured to learn within that
+budget (``results/recipe/``):
+
+- the foundation frozen: only the heads learn, and the backbone runs forward only;
+- crops of half to 0.8 of each side of the frames, resized to half the frame size: the objects
+  at about the scale of the full frames, on a quarter of the pixels;
+- video pairs, then recurrent clips fed with the model's own predictions (so that it learns to
+  recover from its own mistakes instead of copying a near-perfect previous mask), each frame's
+  prediction fed forward without its gradient (``train.recurrent_detach``: a cheaper step).
+
+:func:`recipe_config` builds the recipe's config for a dataset; :func:`short_run` fits its step
+counts to a wall-time budget (measuring a few steps of each stage first, so a faster machine
+trains more steps on the same schedule) and trains, keeping snapshots of the weights;
+:func:`learning_curve` scores those snapshots: validation J&F against wall time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from gcseg.config import GCSegConfig, _merge, get_preset
+from gcseg.data.davis import DavisDataset
+from gcseg.runtime import pick_device, write_json
+
+__all__ = [
+    "RECIPES",
+    "fit_steps",
+    "learning_curve",
+    "measure_step_seconds",
+    "plot_learning_curve",
+    "recipe_config",
+    "short_run",
+    "train_or_reuse",
+    "write_recipe_table",
+]
+
+_COMMON = {
+    "model": {"weights": "foundation", "freeze_backbone": True},
+    "train": {"lr": 1e-3, "recurrent_clip_len": 4, "recurrent_detach": True,
+              "zero_prev_mask_prob": 0.5, "log_every": 10, "checkpoint_every": 100,
+              "schedule": "poly"},
+}
+RECIPES: dict[str, dict] = {
+    "cpu": {"model": _COMMON["model"], "data": {"crop_scale": (0.5, 0.8)},
+            "train": {**_COMMON["train"], "batch_size": 8, "steps": 500, "recurrent_steps": 100,
+                      "num_workers": 0}},
+    "gpu": {"model": _COMMON["model"], "data": {"crop_scale": (0.8, 1.0)},
+            "train": {**_COMMON["train"], "batch_size": 32, "steps": 600,
+                      "recurrent_steps": 150, "num_workers": 4}},
+}
+"""The short-run recipes over the ``tiny`` preset: ``cpu`` (its step counts fill about 10
+minutes of a 2-core CPU) and ``gpu``.  :func:`short_run` rescales the step counts to the
+budget; the ratios between stages stay."""
+
+
+def recipe_config(root: str | os.PathLike, recipe: str = "cpu", variant: str = "full",
+                  seed: int = 0, overrides: dict | None = None) -> GCSegConfig:
+    """The ``tiny`` preset with a short-run recipe on the dataset at ``root``.
+
+    The frame size is the dataset's (``gpu``) or half of it (``cpu``, with crops of half to
+    0.8 of each side: about the frames' own scale).  ``overrides`` is a nested dict of further
+    settings (``{"train": {"lr": 3e-4}}``), checked like a YAML config.
+    """
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r} (known: {list(RECIPES)})")
+    height, width = DavisDataset(root, "2017", "train")[0].size
+    if recipe == "cpu":
+        height, width = height // 2, width // 2
+    config = get_preset("tiny")
+    config = _merge(config, RECIPES[recipe], f"recipe {recipe!r}", prefix="")
+    config.model.variant = variant
+    config.data.root = str(root)
+    config.data.frame_size = (height, width)
+    config.train.seed = seed
+    if overrides:
+        config = _merge(config, overrides, "overrides", prefix="")
+    config.validate(f"recipe {recipe!r}")
+    return config
+
+
+# ----------------------------------------------------------------------------- the budget
+
+
+def measure_step_seconds(config: GCSegConfig, device: str | torch.device | None = None,
+                         steps: int = 3) -> dict[str, float]:
+    """Seconds per training step of each stage of ``config`` on ``device`` (data loading
+    included): the median of ``steps`` steps after one warm-up step, on a scratch model."""
+    from gcseg.train import Trainer
+
+    seconds = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        trainer = Trainer(config, scratch, device=device, progress=False)
+        for stage in trainer.stages:
+            times, last = [], time.perf_counter()
+            for index, batch in enumerate(trainer._batches(stage, 0)):
+                trainer._train_step(trainer.model, stage.name, batch)
+                if trainer.device.type == "cuda":
+                    torch.cuda.synchronize(trainer.device)
+                now = time.perf_counter()
+                if index > 0:
+                    times.append(now - last)
+                last = now
+                if index >= steps:
+                    break
+            seconds[stage.name] = statistics.median(times) if times else now - last
+    return seconds
+
+
+def fit_steps(config: GCSegConfig, seconds: float, step_seconds: dict[str, float]
+              ) -> GCSegConfig:
+    """A copy of ``config`` whose step counts fill ``seconds``, keeping their ratios.
+
+    ``step_seconds`` is :func:`measure_step_seconds`'s answer; every stage keeps at least one
+    step."""
+    train = config.train
+    counts = {"simulated": train.pretrain_steps if train.simulated_pretraining else 0,
+              "video": train.steps, "recurrent": train.recurrent_steps}
+    planned = sum(counts[name] * step_seconds.get(name, 0.0) for name in counts)
+    if planned <= 0:
+        raise ValueError("the config has no training step to fit")
+    scale = seconds / planned
+    fitted = GCSegConfig.from_dict({**config.to_dict(), "preset": config.name})
+    fitted.name = config.name
+    for name, key in (("simulated", "pretrain_steps"), ("video", "steps"),
+                      ("recurrent", "recurrent_steps")):
+        if counts[name]:
+            setattr(fitted.train, key, max(1, math.floor(counts[name] * scale)))
+    return fitted
+
+
+def short_run(config: GCSegConfig, out_dir: str | os.PathLike, minutes: float,
+              device: str | torch.device | None = None, snapshots: int = 5,
+              progress: bool = True) -> dict:
+    """Train ``config`` for ``minutes`` of wall time into ``out_dir``; returns the summary.
+
+    First measures a few steps of each stage (counted in the budget), then trains the step
+    counts that fill what is left, with the wall time as a hard cap.  Keeps ``snapshots``
+    evenly spaced snapshots of the weights for :func:`learning_curve`.  The summary adds
+    ``budget_minutes``, ``step_seconds`` and the fitted ``steps``.
+    """
+    from gcseg.train import train
+
+    out_dir = Path(out_dir)
+    if (out_dir / "checkpoint.pt").exists():
+        raise FileExistsError(f"{out_dir / 'checkpoint.pt'} exists: choose another folder")
+    device = pick_device(str(device) if device is not None else None)
+    started = time.perf_counter()
+    step_seconds = measure_step_seconds(config, device)
+    left = 60.0 * minutes - (time.perf_counter() - started)
+    fitted = fit_steps(config, max(left, 1.0), step_seconds)
+    if progress:
+        print(f"{minutes:g} minutes: {fitted.train.steps} video-pair steps and "
+              f"{fitted.train.recurrent_steps} recurrent clips fit (measured "
+              + ", ".join(f"{k} {v:.2f} s/step" for k, v in step_seconds.items()) + ")")
+    summary = train(fitted, out_dir, device=str(device), progress=progress,
+                    max_seconds=max(left, 1.0), snapshot_every=max(left, 1.0) / snapshots)
+    summary.update(budget_minutes=minutes, step_seconds=step_seconds,
+                   calibration_seconds=60.0 * minutes - left,
+                   steps={"video": fitted.train.steps, "recurrent": fitted.train.recurrent_steps})
+    write_json(out_dir / "summary.json", summary)
+    return summary
+
+
+def train_or_reuse(config: GCSegConfig, run_dir: str | os.PathLike, minutes: float,
+                   device: str | torch.device | None = None, progress: bool = True) -> dict:
+    """:func:`short_run` into a scratch folder of the caller's own (the demo's, a notebook's):
+    a finished run there of the same config and budget is reused; anything else in
+    ``run_dir`` (an interrupted run, another budget) is removed first."""
+    run_dir = Path(run_dir)
+    summary_path = run_dir / "summary.json"
+    if summary_path.is_file() and (run_dir / "checkpoint.pt").is_file():
+        summary = json.loads(summary_path.read_text())
+        saved = run_dir / "requested.yaml"
+        same = saved.is_file() and saved.read_text() == config.to_yaml()
+        if summary.get("budget_minutes") == minutes and same:
+            if progress:
+                print(f"reusing the finished {minutes:g}-minute run in {run_dir}")
+            return summary
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    summary = short_run(config, run_dir, minutes, device, progress=progress)
+    config.to_yaml(run_dir / "requested.yaml")
+    return summary
+
+
+# ----------------------------------------------------------------------------- the curve
+
+
+def learning_curve(run_dir: str | os.PathLike, davis_root: str | os.PathLike,
+                   split: str = "val", device: str | None = None) -> list[dict]:
+    """Score every snapshot of a run on ``davis_root``/``split``: one row per snapshot,
+    ``{"seconds", "minutes", "step", "J&F", "J", "F"}`` (plus the calibration seconds of a
+    :func:`short_run`, so ``minutes`` counts the whole budget); also written to
+    ``<run_dir>/learning_curve.json``."""
+    from gcseg.checkpoint import load_model
+    from gcseg.model_card import score_on_split
+
+    run_dir = Path(run_dir)
+    summary_path = run_dir / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    offset = float(summary.get("calibration_seconds", 0.0))
+    rows = []
+    for path in sorted((run_dir / "snapshots").glob("s*.pt")):
+        model, config = load_model(path, pick_device(device))
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        scores = score_on_split(model, config, davis_root, split, device)["gcseg"]
+        seconds = float(payload["seconds"]) + offset
+        rows.append({"seconds": round(seconds, 1), "minutes": round(seconds / 60, 2),
+                     "step": int(payload["step"]), "J&F": scores["J&F-Mean"],
+                     "J": scores["J-Mean"], "F": scores["F-Mean"]})
+    write_json(run_dir / "learning_curve.json", rows)
+    return rows
+
+
+def plot_learning_curve(curves: dict[str, list[dict]], floors: dict[str, float] | None = None,
+                        ax=None):
+    """Validation J&F against wall minutes, one line per run, with horizontal floors (e.g.
+    ``{"copy-first": 0.127}``); returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        figure, ax = plt.subplots(figsize=(6, 3.5))
+    else:
+        figure = ax.figure
+    for name, rows in curves.items():
+        ax.plot([row["minutes"] for row in rows], [row["J&F"] for row in rows],
+                marker="o", label=name)
+    for index, (name, value) in enumerate((floors or {}).items()):
+        ax.axhline(value, linestyle="--", color=f"C{len(curves) + index}", label=name)
+    ax.set(xlabel="wall time of the run (minutes)", ylabel="validation J&F", ylim=(0, 1),
+           title="J&F against wall time")
+    ax.legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def write_recipe_table(run_dirs: list[str | os.PathLike], out_dir: str | os.PathLike,
+                       device: str | None = None, command: str | None = None) -> dict:
+    """Gather short runs (each with ``summary.json`` and ``learning_curve.json``) into
+    ``<out_dir>/recipe.json`` -- one row per run: its last snapshot's J&F, the minutes, steps,
+    device and threads, the settings it changed and its command -- beside the copy-first
+    floor of the same validation videos, and ``learning_curves.png`` (J&F against time)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from gcseg.baselines import run_baseline
+    from gcseg.config import load_config
+    from gcseg.evaluation import evaluate
+    from gcseg.runtime import provenance
+
+    out_dir = Path(out_dir)
+    rows, curves, roots = [], {}, set()
+    for run_dir in map(Path, run_dirs):
+        summary = json.loads((run_dir / "summary.json").read_text())
+        curve = json.loads((run_dir / "learning_curve.json").read_text())
+        config = load_config(run_dir / "config.yaml")
+        roots.add(config.data.root)
+        last = curve[-1]
+        rows.append({"name": run_dir.name, "J&F": last["J&F"], "J": last["J"], "F": last["F"],
+                     "minutes": summary["budget_minutes"], "steps": summary["step"],
+                     "stopped_by": summary.get("stopped_by", "steps"),
+                     "change": ", ".join(summary.get("overrides", [])) or "the recipe",
+                     "variant": config.model.variant, "device": summary.get("device"),
+                     "threads": summary.get("threads"), "commit": summary.get("commit"),
+                     "command": summary.get("command"), "curve": curve})
+        curves[run_dir.name] = curve
+    if len(roots) != 1:
+        raise ValueError(f"the runs were trained on different datasets: {sorted(roots)}")
+    root = roots.pop()
+    with tempfile.TemporaryDirectory() as scratch:
+        run_baseline("copy-first", DavisDataset(root, "2017", "val"), Path(scratch),
+                     progress=False)
+        copy_first = evaluate(root, scratch, progress=False).global_stats["J&F-Mean"]
+    record = {"rows": rows, "copy_first": round(float(copy_first), 4), "dataset": root,
+              "split": "val", "command": command,
+              "device": ", ".join(sorted({str(row["device"]) for row in rows})),
+              **{f"table_written_with_{k}": v for k, v in provenance(device or "cpu").items()}}
+    write_json(out_dir / "recipe.json", record)
+    figure = plot_learning_curve(curves, {"copy-first": record["copy_first"]})
+    figure.savefig(out_dir / "learning_curves.png", dpi=100)
+    plt.close(figure)
+    return record
