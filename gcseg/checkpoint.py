@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 __all__ = ["SHIPPED_CHECKPOINT", "CheckpointError", "save_checkpoint", "load_checkpoint",
-           "load_model", "export_model"]
+           "load_model", "model_from_payload", "export_model"]
 
 REQUIRED_KEYS = ("model", "config")
 
@@ -84,15 +84,20 @@ def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike,
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """The :class:`~gcseg.model.GCSeg` stored in a checkpoint, in eval mode, and its config."""
+    return model_from_payload(load_checkpoint(path), device, source=str(path))
+
+
+def model_from_payload(payload: dict, device: str | torch.device = "cpu",
+                       source: str = "<checkpoint>"):
+    """:func:`load_model` for a checkpoint already read with :func:`load_checkpoint`."""
     from gcseg.config import GCSegConfig
     from gcseg.model import GCSeg
 
-    payload = load_checkpoint(path)
-    config = GCSegConfig.from_dict(payload["config"], source=str(path))
+    config = GCSegConfig.from_dict(payload["config"], source=source)
     config.model.weights = None  # the checkpoint holds the weights
     model = GCSeg(config.model)
     try:
         model.load_state_dict(payload["model"])  # float16 exports are cast to float32 here
     except RuntimeError as error:
-        raise CheckpointError(f"{path}: weights do not fit its config ({error})") from error
+        raise CheckpointError(f"{source}: weights do not fit its config ({error})") from error
     return model.to(device).eval(), config

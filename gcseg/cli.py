@@ -147,7 +147,7 @@ def _parse_setting(text: str) -> tuple[list[str], object]:
 
 
 def _cmd_short_run(args: argparse.Namespace) -> int:
-    from gcseg.runtime import pick_device, write_json
+    from gcseg.runtime import pick_device
     from gcseg.short_run import learning_curve, recipe_config, short_run
 
     device = pick_device(args.device)
@@ -160,12 +160,10 @@ def _cmd_short_run(args: argparse.Namespace) -> int:
     recipe = args.recipe or ("gpu" if device.type == "cuda" else "cpu")
     config = recipe_config(args.davis, recipe, variant=args.variant, seed=args.seed,
                            overrides=overrides)
-    summary = short_run(config, args.out, args.minutes, device, snapshots=args.snapshots,
-                        progress=not args.no_progress)
-    summary["command"] = "python -m gcseg " + " ".join(args.argv)
-    summary["recipe"] = recipe
-    summary["overrides"] = [f"{'.'.join(path)}={value}" for path, value in args.override or []]
-    write_json(args.out / "summary.json", summary)
+    record = {"command": "python -m gcseg " + " ".join(args.argv), "recipe": recipe,
+              "overrides": [f"{'.'.join(path)}={value}" for path, value in args.override or []]}
+    short_run(config, args.out, args.minutes, device, snapshots=args.snapshots,
+              progress=not args.no_progress, record=record)
     curve = learning_curve(args.out, args.davis, split=args.split, device=str(device))
     for row in curve:
         print(f"{row['minutes']:6.2f} min  step {row['step']:>5}  J&F {row['J&F']:.3f}")

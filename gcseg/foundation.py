@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gcseg.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
+from gcseg.checkpoint import CheckpointError, load_checkpoint, model_from_payload, save_checkpoint
 from gcseg.config import GCSegConfig
 from gcseg.model.feature_extractor import FOUNDATION_PATH
 from gcseg.runtime import write_json
@@ -82,7 +82,7 @@ def export_foundation(checkpoint: str | os.PathLike, out: str | os.PathLike,
         "training": training_record(checkpoint.parent),
     }
     if davis_root is not None:
-        model, config = load_model(checkpoint, device or "cpu")
+        model, config = model_from_payload(payload, device or "cpu", source=str(checkpoint))
         card["validation_of_the_trained_model"] = score_on_split(model, config, davis_root,
                                                                  split, device)
     write_json(out.with_suffix(".json"), card)

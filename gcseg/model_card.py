@@ -30,12 +30,13 @@ def _scores(result) -> dict[str, float]:
 
 
 def score_on_split(model, config, davis_root: str | os.PathLike, split: str = "val",
-                   device: str | None = None) -> dict:
+                   device: str | None = None, copy_first: bool = True) -> dict:
     """Segment ``davis_root``/``split`` with ``model`` and score it, beside copy-first.
 
     Returns ``{"dataset", "split", "videos", "gcseg", "copy_first_baseline",
     "seconds_per_frame", "segment_seconds", "scored_with_*"}`` (the scores are the evaluator's
-    global statistics, rounded to 4 decimals)."""
+    global statistics, rounded to 4 decimals); ``copy_first=False`` leaves the baseline out
+    (its ``copy_first_baseline`` is ``None``), for a caller scoring many models of one split."""
     device = pick_device(device)
     dataset = DavisDataset(davis_root, config.data.year, split, config.data.resolution)
     segmenter = VideoSegmenter.from_config(model, config.inference, device)
@@ -45,9 +46,12 @@ def score_on_split(model, config, davis_root: str | os.PathLike, split: str = "v
         segment_seconds = time.perf_counter() - started
         gcseg_scores = _scores(evaluate(davis_root, Path(scratch) / "gcseg", split=split,
                                         year=config.data.year, progress=False))
-        run_baseline("copy-first", dataset, Path(scratch) / "copy-first", progress=False)
-        baseline_scores = _scores(evaluate(davis_root, Path(scratch) / "copy-first",
-                                           split=split, year=config.data.year, progress=False))
+        baseline_scores = None
+        if copy_first:
+            run_baseline("copy-first", dataset, Path(scratch) / "copy-first", progress=False)
+            baseline_scores = _scores(evaluate(davis_root, Path(scratch) / "copy-first",
+                                               split=split, year=config.data.year,
+                                               progress=False))
     return {
         "dataset": str(davis_root),
         "split": split,

@@ -20,6 +20,7 @@ trains more steps on the same schedule) and trains, keeping snapshots of the wei
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -132,8 +133,7 @@ def fit_steps(config: GCSegConfig, seconds: float, step_seconds: dict[str, float
     if planned <= 0:
         raise ValueError("the config has no training step to fit")
     scale = seconds / planned
-    fitted = GCSegConfig.from_dict({**config.to_dict(), "preset": config.name})
-    fitted.name = config.name
+    fitted = copy.deepcopy(config)
     for name, key in (("simulated", "pretrain_steps"), ("video", "steps"),
                       ("recurrent", "recurrent_steps")):
         if counts[name]:
@@ -143,13 +143,14 @@ def fit_steps(config: GCSegConfig, seconds: float, step_seconds: dict[str, float
 
 def short_run(config: GCSegConfig, out_dir: str | os.PathLike, minutes: float,
               device: str | torch.device | None = None, snapshots: int = 5,
-              progress: bool = True) -> dict:
+              progress: bool = True, record: dict | None = None) -> dict:
     """Train ``config`` for ``minutes`` of wall time into ``out_dir``; returns the summary.
 
     First measures a few steps of each stage (counted in the budget), then trains the step
     counts that fill what is left, with the wall time as a hard cap.  Keeps ``snapshots``
     evenly spaced snapshots of the weights for :func:`learning_curve`.  The summary adds
-    ``budget_minutes``, ``step_seconds`` and the fitted ``steps``.
+    ``budget_minutes``, ``step_seconds``, the fitted ``steps`` and the entries of ``record``
+    (e.g. the command that ran it).
     """
     from gcseg.train import train
 
@@ -169,7 +170,8 @@ def short_run(config: GCSegConfig, out_dir: str | os.PathLike, minutes: float,
                     max_seconds=max(left, 1.0), snapshot_every=max(left, 1.0) / snapshots)
     summary.update(budget_minutes=minutes, step_seconds=step_seconds,
                    calibration_seconds=60.0 * minutes - left,
-                   steps={"video": fitted.train.steps, "recurrent": fitted.train.recurrent_steps})
+                   steps={"video": fitted.train.steps, "recurrent": fitted.train.recurrent_steps},
+                   **(record or {}))
     write_json(out_dir / "summary.json", summary)
     return summary
 
@@ -205,7 +207,7 @@ def learning_curve(run_dir: str | os.PathLike, davis_root: str | os.PathLike,
     ``{"seconds", "minutes", "step", "J&F", "J", "F"}`` (plus the calibration seconds of a
     :func:`short_run`, so ``minutes`` counts the whole budget); also written to
     ``<run_dir>/learning_curve.json``."""
-    from gcseg.checkpoint import load_model
+    from gcseg.checkpoint import load_checkpoint, model_from_payload
     from gcseg.model_card import score_on_split
 
     run_dir = Path(run_dir)
@@ -214,9 +216,10 @@ def learning_curve(run_dir: str | os.PathLike, davis_root: str | os.PathLike,
     offset = float(summary.get("calibration_seconds", 0.0))
     rows = []
     for path in sorted((run_dir / "snapshots").glob("s*.pt")):
-        model, config = load_model(path, pick_device(device))
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        scores = score_on_split(model, config, davis_root, split, device)["gcseg"]
+        payload = load_checkpoint(path)
+        model, config = model_from_payload(payload, pick_device(device), source=str(path))
+        scores = score_on_split(model, config, davis_root, split, device,
+                                copy_first=False)["gcseg"]
         seconds = float(payload["seconds"]) + offset
         rows.append({"seconds": round(seconds, 1), "minutes": round(seconds / 60, 2),
                      "step": int(payload["step"]), "J&F": scores["J&F-Mean"],
