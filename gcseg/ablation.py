@@ -230,7 +230,7 @@ def _score_run(config: GCSegConfig, run_dir: Path, scoring: Scoring, device: str
     results = run_dir / scoring.key
     shutil.rmtree(results, ignore_errors=True)
     model, _ = load_model(run_dir / "checkpoint.pt", device)
-    segmenter = VideoSegmenter.from_config(model, config.inference, device=device,
+    segmenter = VideoSegmenter.from_config(model, config, device=device,
                                            adaptive_search=scoring.adaptive_search)
     videos = DavisDataset(data.root, scoring.year, data.val_split, data.resolution)
     timing = segment_dataset(segmenter, videos, results, progress=False)
@@ -401,6 +401,11 @@ def _write_csv(path: Path, record: dict) -> None:
     os.replace(tmp, path)
 
 
+def _std(value: float | None) -> str:
+    """A standard deviation cell; one seed has none (``null`` in the JSON record)."""
+    return "  - " if value is None or value != value else f"{value:<3.1f}"
+
+
 def format_record(record: dict) -> str:
     """A printable table of one table record: mean ± std over seeds, and the paper."""
     lines = [f"Table {record['table']} (percent; mean ± std over seeds)",
@@ -412,7 +417,7 @@ def format_record(record: dict) -> str:
         if prefix:
             lines.append(prefix)
         for row in rows:
-            cells = "".join(f"{row[m]:>8.1f} ± {row[m + '_std']:<3.1f}" for m in ("J", "F", "J&F"))
+            cells = "".join(f"{row[m]:>8.1f} ± {_std(row[m + '_std'])}" for m in ("J", "F", "J&F"))
             paper = record["paper"].get(row["name"], {}).get("J&F", float("nan"))
             lines.append(f"{row['name']:<12}{cells}{paper:>11.1f}")
     floors = ", ".join(f"{m} {v['J&F']:.1f}" for m, v in record["floors"].items())

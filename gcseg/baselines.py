@@ -17,6 +17,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gcseg.data.davis import DavisDataset, Sequence, write_sequence_results
+from gcseg.runtime import dataset_inputs, results_folder
 
 __all__ = ["BASELINES", "run_baseline"]
 
@@ -51,15 +52,23 @@ def run_baseline(
     dataset: DavisDataset,
     results_dir: str | os.PathLike,
     progress: bool = True,
+    overwrite: bool = True,
 ) -> Path:
     """Write the masks of baseline ``method`` for every sequence of ``dataset``.
 
-    The results folder has the official layout ``<results_dir>/<seq>/<frame>.png``.
+    The results folder has the official layout ``<results_dir>/<seq>/<frame>.png``.  It is
+    written whole into a staging folder and swapped in at the end
+    (:func:`gcseg.runtime.results_folder`): a killed run leaves the old results as they were,
+    and the new ones are never mixed with them.  An existing non-empty ``results_dir`` is
+    replaced only with ``overwrite`` (the command line's ``--overwrite``; the library's default,
+    so a notebook can run again) and only when it holds results; never the dataset's folders.
     """
     if method not in BASELINES:
         raise ValueError(f"unknown baseline {method!r}; choose from {sorted(BASELINES)}")
     predict = BASELINES[method]
     results_dir = Path(results_dir)
-    for sequence in tqdm(dataset, desc=f"baseline {method}", disable=not progress):
-        write_sequence_results(results_dir, sequence.name, predict(sequence), sequence.frame_names)
+    with results_folder(results_dir, overwrite, inputs=dataset_inputs(dataset)) as staging:
+        for sequence in tqdm(dataset, desc=f"baseline {method}", disable=not progress):
+            write_sequence_results(staging, sequence.name, predict(sequence),
+                                   sequence.frame_names)
     return results_dir

@@ -4,7 +4,13 @@ A checkpoint is a dict with ``model`` (state dict), ``optimizer``, ``step``, ``s
 ``config`` (the plain-dict :class:`~gcseg.config.GCSegConfig`) and ``metrics``.
 
 - :func:`save_checkpoint` writes to a temporary file in the same folder and renames it over the
-  target, so an interrupted save never replaces a good checkpoint with half a file.
+  target, so an interrupted save never replaces a good checkpoint with half a file.  The
+  temporary file is ``.<name>.<pid>.<random>.tmp``; a save killed outright (SIGTERM, SIGKILL)
+  leaves it behind, and the next save of ``<name>`` in that folder removes it (only files of
+  that pattern whose process no longer runs, and of earlier versions, ``.<name>.<random>.tmp``,
+  only when older than :data:`STALE_AFTER_SECONDS`).
+- :func:`export_model` never writes over its own input, nor over an existing file without
+  ``overwrite``.
 - :func:`load_checkpoint` uses ``torch.load(weights_only=True)``: only tensors and plain
   containers are unpickled, so an untrusted file cannot run code.  A truncated or foreign file
   gives a :class:`CheckpointError` naming it.
@@ -13,14 +19,19 @@ A checkpoint is a dict with ``model`` (state dict), ``optimizer``, ``step``, ``s
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from gcseg.runtime import check_output_file, make_folder, process_alive
+
 __all__ = ["SHIPPED_CHECKPOINT", "CheckpointError", "save_checkpoint", "load_checkpoint",
-           "load_model", "model_from_payload", "export_model"]
+           "load_model", "model_from_payload", "export_model", "check_export_paths",
+           "remove_stale_temporaries"]
 
 REQUIRED_KEYS = ("model", "config")
 
@@ -33,11 +44,45 @@ class CheckpointError(RuntimeError):
     """A checkpoint file is missing, unreadable or not a gcseg checkpoint."""
 
 
-def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` to ``path`` atomically (temp file in the same folder, then rename)."""
+STALE_AFTER_SECONDS = 3600
+"""Age after which a temporary file without a process id in its name counts as stale."""
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that killed saves of ``path`` left beside it; returns them.
+
+    Only ``.<name>.<pid>.<random>.tmp`` files whose process no longer runs, and
+    ``.<name>.<random>.tmp`` (earlier versions) older than :data:`STALE_AFTER_SECONDS`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if not path.parent.is_dir():
+        return []
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:(\d+)\.)?[A-Za-z0-9_]+\.tmp")
+    removed = []
+    for entry in path.parent.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if not match or not entry.is_file() or entry.is_symlink():
+            continue
+        if match.group(1) is not None:
+            stale = not process_alive(int(match.group(1)))
+        else:
+            try:
+                stale = time.time() - entry.stat().st_mtime > STALE_AFTER_SECONDS
+            except OSError:
+                stale = False
+        if stale:
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` to ``path`` atomically (temp file in the same folder, then rename);
+    first remove the temporary files of earlier saves of ``path`` that were killed."""
+    path = Path(path)
+    make_folder(path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                                    dir=path.parent)
     os.close(fd)
     try:
         torch.save(payload, tmp_name)
@@ -65,13 +110,31 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     return payload
 
 
+def check_export_paths(checkpoint: str | os.PathLike, out: str | os.PathLike,
+                       overwrite: bool, card: bool = False) -> None:
+    """Refuse an export that would write over its own input (not even ``overwrite`` allows
+    it: a resumable checkpoint would become weights only) or over an existing file without
+    ``overwrite``; with ``card``, the same for the JSON card written beside ``out``
+    (``out`` with ``.json``).  Raises FileExistsError or IsADirectoryError naming the path."""
+    out = Path(out)
+    check_output_file(out, overwrite, inputs=[checkpoint])
+    if card:
+        if out.suffix.lower() == ".json":
+            raise FileExistsError(f"{out}: the card is written beside the weights as "
+                                  f"{out.with_suffix('.json').name}: name the weights .pt")
+        check_output_file(out.with_suffix(".json"), overwrite, inputs=[checkpoint])
+
+
 def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike,
-                 half: bool = True) -> Path:
+                 half: bool = True, overwrite: bool = False) -> Path:
     """Write the weights of a training checkpoint without the optimiser state, for sharing.
 
     Floating-point weights are stored as float16 when ``half`` (half the size; they are cast
-    back to float32 when loaded); the config, step and metrics are kept.
+    back to float32 when loaded); the config, step and metrics are kept.  ``out`` is never the
+    checkpoint itself (a resumable checkpoint would become weights only), and an existing
+    ``out`` is replaced only with ``overwrite`` (FileExistsError otherwise).
     """
+    check_export_paths(checkpoint, out, overwrite)
     payload = load_checkpoint(checkpoint)
     weights = {
         key: value.half() if half and value.is_floating_point() else value
@@ -92,12 +155,13 @@ def model_from_payload(payload: dict, device: str | torch.device = "cpu",
     """:func:`load_model` for a checkpoint already read with :func:`load_checkpoint`."""
     from gcseg.config import GCSegConfig
     from gcseg.model import GCSeg
+    from gcseg.model.feature_extractor import state_dict_mismatch
 
-    config = GCSegConfig.from_dict(payload["config"], source=source)
+    config = GCSegConfig.from_saved(payload["config"], source=source)
     config.model.weights = None  # the checkpoint holds the weights
     model = GCSeg(config.model)
-    try:
-        model.load_state_dict(payload["model"])  # float16 exports are cast to float32 here
-    except RuntimeError as error:
-        raise CheckpointError(f"{source}: weights do not fit its config ({error})") from error
+    mismatch = state_dict_mismatch(model, payload["model"])
+    if mismatch:
+        raise CheckpointError(f"{source}: weights do not fit its config ({mismatch})")
+    model.load_state_dict(payload["model"])  # float16 exports are cast to float32 here
     return model.to(device).eval(), config

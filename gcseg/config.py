@@ -26,7 +26,12 @@ an optional top-level ``preset:`` key (``paper`` when absent)::
       lr: 3.0e-4
 
 Unknown keys, wrong types and out-of-range values raise :class:`ConfigError` naming the key and
-the file.
+the file; so does an empty file or one whose top level is not a mapping (an empty file does not
+mean ``paper``).
+
+:func:`config_differences` names the settings in which two configs differ, comparing the paths
+they hold (``data.root``, ``train.init_from``, a ``model.weights`` file, the folders of
+``data.still_sources``) resolved, so ``data/synthetic`` and its absolute path are the same.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ __all__ = [
     "InferenceConfig",
     "ModelConfig",
     "TrainConfig",
+    "config_differences",
     "get_preset",
     "load_config",
 ]
@@ -135,7 +141,9 @@ class DataConfig:
     """Split scored during training (``train.eval_every``)."""
     resolution: str = "480p"
     frame_size: tuple[int, int] = (480, 854)
-    """(H, W) of the frames fed to the network."""
+    """(H, W) of the training crops fed to the network.  Inference feeds every frame at its
+    own size; frames much smaller than ``frame_size / crop_scale`` get a warning
+    (:func:`gcseg.inference.trained_frame_size`)."""
     crop_scale: tuple[float, float] = (0.8, 1.0)
     """Training crops: each side a random fraction in this range of the frame's, resized to
     ``frame_size``.  A ``frame_size`` half the frame's with crops of about half its side trains
@@ -196,6 +204,10 @@ class TrainConfig:
     and the step start afresh: fine-tuning a trained model with other settings."""
 
 
+REFERENCE_ENCODINGS = ("cached", "own-mask")
+"""How a segmented frame is encoded as a reference (:attr:`InferenceConfig.reference_encoding`)."""
+
+
 @dataclass
 class InferenceConfig:
     """Reference sampling and Adaptive Search (III-A-1, III-B)."""
@@ -208,6 +220,11 @@ class InferenceConfig:
     """Table VI switch."""
     seed: int = 0
     """Seed of the reference sampling."""
+    reference_encoding: str = "cached"
+    """Features a segmented frame keeps as a reference: ``"cached"`` reuses those of the pass
+    that segmented it, E(I_t, M_{t-1}), masked with its result M_t (no extra cost);
+    ``"own-mask"`` encodes it again with its result, E(I_t, M_t), as in training (one more
+    backbone pass per frame)."""
 
 
 @dataclass
@@ -237,7 +254,8 @@ class GCSegConfig:
     def from_dict(cls, data: dict[str, Any], source: str = "<dict>") -> GCSegConfig:
         """Build from a (partial) nested dict; an optional ``preset`` key picks the base."""
         if not isinstance(data, dict):
-            raise ConfigError(f"{source}: the top level must be a mapping, got {type(data)}")
+            raise ConfigError(f"{source}: the top level must be a mapping of settings (preset:, "
+                              f"model:, data:, train:, inference:), got a {type(data).__name__}")
         data = dict(data)
         base_name = data.pop("preset", None) or "paper"
         if base_name not in PRESETS:
@@ -248,16 +266,37 @@ class GCSegConfig:
         return config
 
     @classmethod
+    def from_saved(cls, data: dict[str, Any], source: str = "<dict>") -> GCSegConfig:
+        """A config that :meth:`to_dict` / :meth:`to_yaml` wrote, perhaps by an earlier version:
+        its ``name`` is its preset, so settings added since take that preset's defaults."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: expected a saved config (a mapping), "
+                              f"got a {type(data).__name__}")
+        return cls.from_dict({**data, "preset": data.get("name")}, source=source)
+
+    @classmethod
     def from_yaml(cls, path: str | Path) -> GCSegConfig:
         """Load a YAML file (see the module docstring); errors name the file."""
         path = Path(path)
+        if path.is_dir():
+            raise ConfigError(f"{path}: a folder, not a YAML config file")
         if not path.is_file():
             raise FileNotFoundError(f"config file not found: {path}")
         try:
-            data = yaml.safe_load(path.read_text())
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             raise ConfigError(f"{path}: not valid YAML ({error})") from error
-        return cls.from_dict(data or {}, source=str(path))
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"{path}: not a UTF-8 text file ({error.reason} at byte "
+                              f"{error.start})") from None
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
+        if data is None:
+            # An empty file used to mean "the paper preset": a typo'd or truncated file then
+            # silently asked for ImageNet weights and a ResNet-101.
+            raise ConfigError(f"{path}: the config file is empty (write at least "
+                              "'preset: tiny' or 'preset: paper')")
+        return cls.from_dict(data, source=str(path))
 
     def validate(self, source: str = "<config>") -> None:
         """Check values; raise :class:`ConfigError` naming the key and ``source``."""
@@ -318,6 +357,8 @@ class GCSegConfig:
         check(i.num_refs >= 0, "inference.num_refs", "must be >= 0")
         check(-1.0 <= i.judgment_threshold <= 1.0, "inference.judgment_threshold",
               "a cosine similarity threshold in [-1, 1]")
+        check(i.reference_encoding in REFERENCE_ENCODINGS, "inference.reference_encoding",
+              " or ".join(repr(name) for name in REFERENCE_ENCODINGS))
 
 
 # ----------------------------------------------------------------------------- presets
@@ -382,6 +423,53 @@ def load_config(name_or_path: str | Path | GCSegConfig) -> GCSegConfig:
     if text.endswith((".yaml", ".yml")) or Path(text).exists():
         return GCSegConfig.from_yaml(text)
     raise ConfigError(f"{text!r} is neither a preset ({list(PRESETS)}) nor a YAML file")
+
+
+# ----------------------------------------------------------------------------- comparing
+
+
+PATH_SETTINGS = ("data.root", "train.init_from", "model.weights")
+"""Settings holding a file or folder path (``model.weights`` also takes the names
+``imagenet`` and ``foundation``); ``data.still_sources`` holds ``kind:path`` entries."""
+
+
+def _resolved(path: str) -> str:
+    return str(Path(path).expanduser().resolve())
+
+
+def _normalised(key: str, value: Any) -> Any:
+    """``value`` of setting ``key`` with any path in it made absolute (symlinks resolved)."""
+    if key in PATH_SETTINGS and isinstance(value, str) and value not in ("imagenet",
+                                                                         "foundation"):
+        return _resolved(value)
+    if key == "data.still_sources" and isinstance(value, (list, tuple)):
+        specs = []
+        for spec in value:
+            kind, sep, path = str(spec).partition(":")
+            specs.append(f"{kind}:{_resolved(path)}" if sep and path else spec)
+        return specs
+    return value
+
+
+def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = _to_plain(value)
+    return flat
+
+
+def config_differences(before: GCSegConfig | dict[str, Any], after: GCSegConfig | dict[str, Any]
+                       ) -> dict[str, tuple[Any, Any]]:
+    """``{"section.key": (value in before, value in after)}`` for every setting that differs;
+    paths are compared resolved (relative against the working folder), so a dataset named by a
+    relative path and by its absolute path is the same setting."""
+    flat = [_flat(c.to_dict() if isinstance(c, GCSegConfig) else c) for c in (before, after)]
+    keys = list(flat[0]) + [key for key in flat[1] if key not in flat[0]]
+    return {key: (flat[0].get(key), flat[1].get(key)) for key in keys
+            if _normalised(key, flat[0].get(key)) != _normalised(key, flat[1].get(key))}
 
 
 # ----------------------------------------------------------------------------- dict <-> tree

@@ -215,7 +215,7 @@ def run_demo(workdir: str | os.PathLike = "runs/demo", seed: int = 0, quick: boo
 
     def segment(name: str, model_path: Path, folder: str, **extra) -> None:
         model, config = load_model(model_path, device)
-        segmenter = VideoSegmenter.from_config(model, config.inference, device)
+        segmenter = VideoSegmenter.from_config(model, config, device)
         results_dir = workdir / "results" / folder
         timing = segment_dataset(segmenter, dataset, results_dir, progress=not quick)
         scored[folder] = evaluate(root, results_dir, progress=False)

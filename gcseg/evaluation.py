@@ -11,11 +11,25 @@ objects of all sequences. It mirrors the official ``davis2017-evaluation`` toolk
   :class:`gcseg.data.davis.Sequence`) is scored on its annotated frames only, all but the first
   (the given one): the last annotated frame *is* scored, as in the usual YouTube-Objects protocol
   (the paper reports the mean J there, Table IV). ``score_all_frames=True`` adds the first;
+- the scored objects are the ids of the first frame's annotation (``objects="first-frame"``, the
+  default), as in the official toolkit: ``davis2017/davis.py`` (``DAVIS.get_all_masks``) builds
+  the per-object ground truth from ``num_objects = int(np.max(masks[0, ...]))`` (void 255 set to
+  0 first) and ``davis2017/evaluation.py`` scores objects ``1..num_objects``. An object that
+  enters later is not scored, nor is its first mask (given as input by the semi-supervised
+  protocol) scored against itself. The official code takes ``1..max(ids of frame 0)``; this
+  takes the ids present in frame 0: the two agree whenever frame 0 shows objects 1..K, as on
+  every DAVIS sequence. ``objects="all"`` scores every id of the ground truth instead (union over
+  the annotated frames), on every scored frame;
 - an object is scored on every scored frame, including frames where it is absent from the ground
   truth (a correct empty prediction then scores J = F = 1);
+- a sequence too short to have a scored frame (one or two frames of dense ground truth) is not
+  scored: it is listed in :attr:`EvaluationResult.excluded`, in the printed table and in
+  ``excluded_sequences-<split>.csv``, never averaged in as NaN (the official toolkit's mean would
+  be NaN); when no sequence is left, :func:`evaluate` raises :class:`DavisFormatError`;
 - global numbers are plain means over objects (a sequence with three objects weighs three times
   as much as a one-object sequence);
-- the CSV files have the official names and columns, with three decimals.
+- the CSV files have the official names and columns, with three decimals; they are derived from
+  the results folder, so evaluating again replaces them (atomically, mode 0644 less the umask).
 
 Results are read from ``<results_dir>/<sequence>/<frame>.png``: palette PNGs (or grayscale PNGs)
 whose pixel values are object ids.
@@ -27,7 +41,6 @@ import csv
 import math
 import os
 import tempfile
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,14 +48,24 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from gcseg.data.davis import VOID_ID, DavisDataset, DavisFormatError, Sequence, read_annotation
+from gcseg.data.davis import (
+    VOID_ID,
+    DavisDataset,
+    DavisFormatError,
+    Sequence,
+    check_regular_file,
+    public_file_mode,
+    read_annotation,
+)
 from gcseg.metrics import contour_accuracy, region_similarity, sequence_statistics
 
 __all__ = [
     "AttributeRow",
     "EvaluationResult",
     "GLOBAL_COLUMNS",
+    "OBJECT_RULES",
     "ObjectResult",
+    "check_csv_folder",
     "evaluate",
     "evaluate_sequence",
 ]
@@ -55,6 +78,13 @@ SEQUENCE_COLUMNS = ("Sequence", "J-Mean", "F-Mean")
 
 ATTRIBUTE_COLUMNS = ("Attribute", "Objects", "J&F-Mean", "J-Mean", "F-Mean")
 """Columns of ``per-attribute_results-<split>.csv``."""
+
+EXCLUDED_COLUMNS = ("Sequence", "Frames", "Reason")
+"""Columns of ``excluded_sequences-<split>.csv`` (sequences with no scored frame)."""
+
+OBJECT_RULES = ("first-frame", "all")
+"""Which object ids are scored: those of frame 0 (official, default), or every id of the ground
+truth (union over the annotated frames)."""
 
 
 # --------------------------------------------------------------------------- result containers
@@ -129,6 +159,9 @@ class EvaluationResult:
         objects: one :class:`ObjectResult` per object per sequence, in sequence order.
         attributes: per-attribute rows (empty when the dataset has no ``attributes.json``),
             the last one named ``all``.
+        objects_rule: which object ids were scored (:data:`OBJECT_RULES`).
+        excluded: ``{sequence: reason}`` of the sequences not scored (no scored frame).
+        frames: ``{sequence: frame count}`` of the excluded sequences.
     """
 
     split: str
@@ -137,6 +170,13 @@ class EvaluationResult:
     global_stats: dict[str, float]
     objects: list[ObjectResult]
     attributes: list[AttributeRow] = field(default_factory=list)
+    objects_rule: str = "first-frame"
+    excluded: dict[str, str] = field(default_factory=dict)
+    frames: dict[str, int] = field(default_factory=dict)
+
+    def notes(self) -> list[str]:
+        """One line per excluded sequence (``sequence 'x' not scored: ...``)."""
+        return [f"sequence {name!r} not scored: {why}" for name, why in self.excluded.items()]
 
     def table(self) -> str:
         """A printable table like the official toolkit's: global row, then per sequence."""
@@ -153,6 +193,11 @@ class EvaluationResult:
                 _rule(f" Per attribute results for {self.split} "),
                 _format_table(ATTRIBUTE_COLUMNS, [_attribute_cells(r) for r in self.attributes]),
             ]
+        if self.objects_rule != "first-frame":
+            parts += ["", "objects: every id of the ground truth (not the official rule: the "
+                          "ids of frame 0)"]
+        if self.excluded:
+            parts += ["", _rule(f" Not scored ({len(self.excluded)}) "), *self.notes()]
         return "\n".join(parts)
 
     def write_csvs(self, out_dir: str | os.PathLike | None = None) -> list[Path]:
@@ -160,10 +205,22 @@ class EvaluationResult:
 
         Returns the written paths: ``global_results-<split>.csv``,
         ``per-sequence_results-<split>.csv`` and, when attributes are known,
-        ``per-attribute_results-<split>.csv``.
+        ``per-attribute_results-<split>.csv``; and, when sequences were excluded,
+        ``excluded_sequences-<split>.csv`` (an older one is removed when none is). Files of these
+        names are replaced: they are derived from the results folder.
+
+        Raises:
+            NotADirectoryError, PermissionError: ``out_dir`` (or the folder it would be created
+                in) is a file or not writable; the message names it.
         """
-        out = Path(self.results_dir if out_dir is None else out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = check_csv_folder(self.results_dir if out_dir is None else out_dir)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise PermissionError(
+                f"{out}: cannot create the folder for the CSV files "
+                f"({error.strerror or error})"
+            ) from None
         paths = [
             _write_csv(
                 out / f"global_results-{self.split}.csv",
@@ -184,6 +241,12 @@ class EvaluationResult:
                     [_attribute_cells(r) for r in self.attributes],
                 )
             )
+        excluded = out / f"excluded_sequences-{self.split}.csv"
+        if self.excluded:
+            rows = [[name, self.frames.get(name, ""), why] for name, why in self.excluded.items()]
+            paths.append(_write_csv(excluded, EXCLUDED_COLUMNS, rows))
+        elif excluded.is_file():
+            excluded.unlink()  # from an earlier evaluation: it would describe other results
         return paths
 
 
@@ -213,15 +276,56 @@ def _format_table(columns: Iterable[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
+def check_csv_folder(folder: str | os.PathLike) -> Path:
+    """Check, before any work, that the CSV files can be written into ``folder``.
+
+    ``folder`` may not exist yet (it is created); then the closest existing folder above it must
+    be writable. Raises ``NotADirectoryError`` (a file is in the way) or ``PermissionError`` (not
+    writable), naming the path. Returns ``Path(folder)``.
+    """
+    folder = Path(folder)
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        if probe.is_symlink():  # a dangling link: mkdir would fail
+            raise NotADirectoryError(f"{probe}: a broken symbolic link, not a folder")
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NotADirectoryError(
+            f"{probe}: is a file, not a folder; the CSV files are written into a folder"
+        )
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise PermissionError(f"{probe}: folder not writable; the CSV files cannot be written")
+    return folder
+
+
 def _write_csv(path: Path, columns: Iterable[str], rows: list[list[object]]) -> Path:
-    """Write a CSV through a temporary file in the same folder, then ``os.replace`` it."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write a CSV through a temporary file in the same folder, then ``os.replace`` it.
+
+    The file gets the mode a plain ``open`` would give (0644 under the usual umask), not
+    ``mkstemp``'s private 0600. A NaN or infinite number is refused: no result file holds one.
+    """
+    for row in rows:
+        for value in row:
+            if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+                raise ValueError(f"{path}: refusing to write {value} in row {row}")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise PermissionError(
+            f"{path}: cannot write the CSV file ({error.strerror or error})"
+        ) from None
     try:
         with os.fdopen(fd, "w", newline="") as handle:
+            os.fchmod(handle.fileno(), public_file_mode())
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(list(columns))
             writer.writerows([[_cell(v) for v in row] for row in rows])
-        os.replace(tmp_name, path)
+        try:
+            os.replace(tmp_name, path)
+        except OSError as error:  # e.g. a folder of that name is in the way
+            raise FileExistsError(
+                f"{path}: cannot be replaced by the new CSV file ({error.strerror or error})"
+            ) from None
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
@@ -254,40 +358,77 @@ def _ground_truth(sequence: Sequence) -> dict[int, np.ndarray]:
     A video of several frames annotated in its first frame only (DAVIS test-dev) has no ground
     truth to score: an error naming the annotation folder.
     """
-    annotated = sequence.annotated_indices
-    if len(annotated) == 1 and len(sequence) > 1:
+    _check_scored_ground_truth(sequence)
+    return {index: sequence.annotation(index) for index in sequence.annotated_indices}
+
+
+def _check_scored_ground_truth(sequence: Sequence) -> None:
+    """A video of several frames annotated in its first frame only (DAVIS test-dev) has no ground
+    truth to score: an error naming the annotation folder."""
+    if len(sequence.annotated_indices) == 1 and len(sequence) > 1:
         folder = sequence.annotation_paths[0].parent
         raise DavisFormatError(
             f"{folder}: only the first of {len(sequence)} frames is annotated; evaluation needs "
             "the ground truth of the frames it scores (every frame, or a subset as in "
             "YouTube-Objects)"
         )
-    return {index: sequence.annotation(index) for index in annotated}
 
 
-def _object_ids(annotations: Iterable[np.ndarray]) -> list[int]:
-    """Ids present in the ground truth: union over annotated frames of ids > 0, void excluded.
+def _object_ids(
+    sequence: Sequence, annotations: dict[int, np.ndarray], objects: str
+) -> list[int]:
+    """The object ids scored in ``sequence`` (ids > 0, void excluded), ascending.
 
-    The official toolkit takes ``1..max(first-frame ids)``; on DAVIS (objects numbered 1..K, all
-    present in frame 0) the two agree. Taking the union also scores an object that enters later.
+    ``objects="first-frame"`` (default, official): the ids of frame 0's annotation. The official
+    ``davis2017-evaluation`` (``davis2017/davis.py``, ``DAVIS.get_all_masks``) takes
+    ``num_objects = int(np.max(masks[0, ...]))`` after setting void (255) to 0, and
+    ``davis2017/evaluation.py`` scores the per-object masks ``1..num_objects``; ids present in
+    frame 0 and ``1..max`` agree whenever frame 0 shows objects 1..K (every DAVIS sequence).
+    ``objects="all"``: the union of the ids over the annotated frames, so an object that enters
+    later is scored too (on every scored frame, including the one where its mask was given).
+
+    An empty first-frame annotation is an error naming the file: semi-supervised segmentation
+    starts from the objects of frame 0, and there are none to score.
     """
+    if objects not in OBJECT_RULES:
+        raise ValueError(f"objects must be one of {OBJECT_RULES}, got {objects!r}")
+    first = {int(i) for i in np.unique(annotations[0])} - {0, VOID_ID}
+    if not first:
+        raise DavisFormatError(
+            f"{sequence.annotation_paths[0]}: the first-frame annotation holds no object (every "
+            "pixel 0 or void); semi-supervised evaluation scores the objects of frame 0"
+        )
+    if objects == "first-frame":
+        return sorted(first)
     present: set[int] = set()
-    for mask in annotations:
+    for mask in annotations.values():
         present.update(int(i) for i in np.unique(mask))
     return sorted(i for i in present if i not in (0, VOID_ID))
 
 
-def _read_result(path: Path, size: tuple[int, int]) -> np.ndarray:
-    """Read one result frame as (H, W) ids; a missing file or a wrong size is an error."""
-    if not path.is_file():
+def _read_result(path: Path, size: tuple[int, int], gt_path: Path) -> np.ndarray:
+    """Read one result frame as (H, W) ids; a missing, special or wrong-size file is named."""
+    if not path.exists():
         raise FileNotFoundError(f"missing result frame: {path}")
+    check_regular_file(path)  # a FIFO would block the reader: refused before opening
     mask = read_annotation(path, require_palette=False)  # (H, W) uint8
     if mask.shape != tuple(size):
-        raise ValueError(
+        raise DavisFormatError(
             f"{path}: result size {mask.shape[1]}x{mask.shape[0]} (WxH) differs from the "
-            f"ground truth's {size[1]}x{size[0]}"
+            f"ground truth's {size[1]}x{size[0]} ({gt_path})"
         )
     return mask
+
+
+def _too_short(sequence: Sequence, score_all_frames: bool) -> str | None:
+    """Why ``sequence`` has no frame to score, or ``None`` when it has one."""
+    _check_scored_ground_truth(sequence)
+    if _scored_indices(sequence, score_all_frames):
+        return None
+    return (
+        f"{len(sequence)} frame(s), none scored (the first frame is given and the last is not "
+        "scored; --all-frames / score_all_frames=True scores them)"
+    )
 
 
 def evaluate_sequence(
@@ -295,6 +436,7 @@ def evaluate_sequence(
     results_dir: str | os.PathLike,
     score_all_frames: bool = False,
     bound_th: float = 0.008,
+    objects: str = "first-frame",
 ) -> list[ObjectResult]:
     """Per-object J and F of one sequence against ``<results_dir>/<sequence.name>/``.
 
@@ -302,34 +444,44 @@ def evaluate_sequence(
     every frame is annotated (DAVIS), the annotated frames but the first when the ground truth is
     sparse (YouTube-Objects); only their result files are read (and must exist). Mean, recall and
     decay are taken over the scored frames (for sparse ground truth: over the annotated ones, in
-    frame order).
+    frame order). The scored objects are those of :func:`_object_ids`: by default the ids of
+    frame 0 (the official rule), with ``objects="all"`` every id of the ground truth.
 
-    For each object id ``k`` of the ground truth and each scored frame: the predicted mask is
-    ``result == k`` (``result > 0`` when the sequence is read as DAVIS 2016, whose objects are
-    merged into one; so 0/255 binary results work too), the ground-truth mask is ``gt == k``, and
-    ground-truth void pixels (255) are excluded from both. Result ids that the ground truth lacks
-    are ignored.
+    For each object id ``k`` and each scored frame: the predicted mask is ``result == k``
+    (``result > 0`` when the sequence is read as DAVIS 2016, whose objects are merged into one;
+    so 0/255 binary results work too), the ground-truth mask is ``gt == k``, and ground-truth
+    void pixels (255) are excluded from both. Result ids that are not scored are ignored.
 
     Void: the official 2017 toolkit turns 255 into background before it builds its void mask,
     so there void is never excluded; this evaluator excludes it, as DAVIS 2016 defines void. The
     two agree whenever the ground truth holds no 255 pixel.
+
+    Raises:
+        DavisFormatError: the sequence has no scored frame (one or two frames; :func:`evaluate`
+            excludes such sequences with a note instead), its first-frame annotation holds no
+            object, or a result frame is unreadable, not a regular file or of the wrong size.
+        FileNotFoundError: the results folder or a scored result frame is missing.
     """
     result_folder = Path(results_dir) / sequence.name
     if not result_folder.is_dir():
         raise FileNotFoundError(
             f"missing results folder of sequence {sequence.name!r}: {result_folder}"
         )
+    reason = _too_short(sequence, score_all_frames)
+    if reason is not None:
+        raise DavisFormatError(f"{sequence.frame_paths[0].parent}: {reason}")
     annotations = _ground_truth(sequence)  # {frame index: (H, W)}
-    object_ids = _object_ids(annotations.values())
+    object_ids = _object_ids(sequence, annotations, objects)
     indices = _scored_indices(sequence, score_all_frames)
     names = [sequence.frame_names[i] for i in indices]
+    gt_paths = dict(zip(sequence.annotated_indices, sequence.annotation_paths, strict=True))
     merge = sequence.year == "2016"
 
     j_scores = np.zeros((len(object_ids), len(indices)))  # (K, T_scored)
     f_scores = np.zeros((len(object_ids), len(indices)))  # (K, T_scored)
     for t, (index, name) in enumerate(zip(indices, names, strict=True)):
         gt = annotations[index]  # (H, W)
-        result = _read_result(result_folder / f"{name}.png", gt.shape)  # (H, W)
+        result = _read_result(result_folder / f"{name}.png", gt.shape, gt_paths[index])  # (H, W)
         void = gt == VOID_ID  # (H, W)
         for k, object_id in enumerate(object_ids):
             pred = result > 0 if merge else result == object_id  # (H, W)
@@ -403,6 +555,7 @@ def evaluate(
     score_all_frames: bool = False,
     sequences: str | Iterable[str] | None = None,
     progress: bool = True,
+    objects: str = "first-frame",
 ) -> EvaluationResult:
     """Score ``results_dir`` against the DAVIS-layout dataset at ``davis_root`` (J and F).
 
@@ -415,44 +568,54 @@ def evaluate(
             semi-supervised protocol); for sparse ground truth, the first annotated frame.
         sequences: a subset of the split's sequences (default: all of them).
         progress: show a progress bar over sequences.
+        objects: ``"first-frame"`` (default) scores the ids of frame 0's annotation, as the
+            official ``davis2017-evaluation`` does (``num_objects = max(masks[0])`` in
+            ``davis2017/davis.py``); ``"all"`` also scores ids that appear later (the union over
+            the annotated frames), including the frame where their mask was given as input.
 
     Returns:
         An :class:`EvaluationResult`; call ``.table()`` to print it and ``.write_csvs()`` to
-        write the official CSV files (nothing is written by this function).
+        write the official CSV files (nothing is written by this function). Sequences with no
+        scored frame (one or two frames) are left out and listed in ``.excluded``.
 
     Raises:
-        FileNotFoundError: a results folder or a scored result frame is missing (named).
-        ValueError: a result frame has the wrong size (file and both sizes named), or an
-            unknown sequence was asked for, or the ground truth holds no object at all.
-        DavisFormatError: (a ValueError) the dataset breaks the layout, or a sequence of several
-            frames is annotated in its first frame only (nothing to score); file named.
+        FileNotFoundError: the results folder, a sequence's results folder or a scored result
+            frame is missing (named).
+        DavisFormatError: (a ValueError) the dataset breaks the layout, a sequence of several
+            frames is annotated in its first frame only (nothing to score), a first-frame
+            annotation holds no object, a result frame is unreadable, not a regular file or of
+            the wrong size (file and both sizes named), or no sequence has a frame to score.
+        ValueError: an unknown sequence or ``objects`` rule was asked for.
     """
+    if objects not in OBJECT_RULES:
+        raise ValueError(f"objects must be one of {OBJECT_RULES}, got {objects!r}")
     dataset = DavisDataset(davis_root, year=year, split=split, resolution=resolution)
     names = _select(dataset, sequences)
-    objects: list[ObjectResult] = []
+    scored: list[ObjectResult] = []
+    excluded: dict[str, str] = {}
+    frames: dict[str, int] = {}
     for name in tqdm(names, desc="evaluate", unit="seq", disable=not progress):
-        sequence_objects = evaluate_sequence(dataset[name], results_dir, score_all_frames)
-        if not sequence_objects:
-            warnings.warn(
-                f"sequence {name!r}: no object in the ground truth, nothing scored", stacklevel=2
-            )
-        if sequence_objects and not sequence_objects[0].frame_names:
-            warnings.warn(
-                f"sequence {name!r}: too short to score any frame (the first frame and, when "
-                "every frame is annotated, the last are excluded); its statistics are NaN",
-                stacklevel=2,
-            )
-        objects.extend(sequence_objects)
-    if not objects:
-        raise ValueError(
-            f"{dataset.annotation_dir}: no object found in the ground truth of "
-            f"{len(names)} sequence(s)"
+        sequence = dataset[name]
+        reason = _too_short(sequence, score_all_frames)
+        if reason is not None:
+            excluded[name], frames[name] = reason, len(sequence)
+            continue
+        scored.extend(
+            evaluate_sequence(sequence, results_dir, score_all_frames, objects=objects)
+        )
+    if not scored:
+        raise DavisFormatError(
+            f"{dataset.image_dir}: no sequence of {dataset.split_file} has a frame to score: "
+            + "; ".join(f"{name}: {why}" for name, why in excluded.items())
         )
     return EvaluationResult(
         split=split,
         year=str(year),
         results_dir=Path(results_dir),
-        global_stats=_global_stats(objects),
-        objects=objects,
-        attributes=_attribute_rows(dataset, objects),
+        global_stats=_global_stats(scored),
+        objects=scored,
+        attributes=_attribute_rows(dataset, scored),
+        objects_rule=objects,
+        excluded=excluded,
+        frames=frames,
     )

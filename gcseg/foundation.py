@@ -21,7 +21,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gcseg.checkpoint import CheckpointError, load_checkpoint, model_from_payload, save_checkpoint
+from gcseg.checkpoint import (
+    CheckpointError,
+    check_export_paths,
+    load_checkpoint,
+    model_from_payload,
+    save_checkpoint,
+)
 from gcseg.config import GCSegConfig
 from gcseg.model.feature_extractor import FOUNDATION_PATH
 from gcseg.runtime import write_json
@@ -40,15 +46,13 @@ def export_foundation(checkpoint: str | os.PathLike, out: str | os.PathLike,
     Writes ``out`` (``{"extractor": state dict, "config", "step"}``) and ``out`` with ``.json``:
     the card.  With ``davis_root``, the card also holds the validation scores of the whole
     model the extractor came from (its own decoder), beside copy-first's.  An existing ``out``
-    is replaced only with ``overwrite``.
+    or card is replaced only with ``overwrite``, and never when it is the checkpoint itself
+    (FileExistsError, before anything is written).
     """
     from gcseg.model_card import score_on_split, training_record
 
     checkpoint, out = Path(checkpoint), Path(out)
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists: choose another --out or pass --overwrite")
-    if out.resolve() == checkpoint.resolve():
-        raise FileExistsError(f"{out} is the checkpoint being exported: choose another --out")
+    check_export_paths(checkpoint, out, overwrite, card=True)
     payload = load_checkpoint(checkpoint)
     config = GCSegConfig.from_dict(payload["config"], source=str(checkpoint))
     state = {key[len(PREFIX):]: value.half() if value.is_floating_point() else value

@@ -29,9 +29,11 @@ batched references and objects and the shared RGB convolution are always on;
 and on GPUs); ``amp`` runs autocast in ``amp_dtype`` (float16 or bfloat16) on
 CUDA; ``compile`` runs the backbone pass and the heads through ``torch.compile``.
 
-*Reading the paper*: a reference's features should be ``E(I_{t-n}, M_{t-n})``; the engine reuses
-the features computed when frame ``t-n`` was segmented, ``E(I_{t-n}, M_{t-n-1})``, and masks them
-with ``M_{t-n}`` -- computing the exact ones would cost a second backbone pass per frame.
+*Reading the paper*: a reference's features should be ``E(I_{t-n}, M_{t-n})``, as in training
+(where the reference frame goes in with its ground truth).  By default
+(``reference_encoding="cached"``) the engine reuses the features computed when frame ``t-n``
+was segmented, ``E(I_{t-n}, M_{t-n-1})``, and masks them with ``M_{t-n}``; ``"own-mask"``
+computes the exact ones, a second backbone pass per frame (measured in the README).
 
 Objects are those annotated in the first frame.  ``python -m gcseg segment`` writes the official
 results layout and ``timing.json``.
@@ -42,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
@@ -52,19 +55,22 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from gcseg.config import InferenceConfig
+from gcseg.config import REFERENCE_ENCODINGS, GCSegConfig
 from gcseg.data.davis import DavisDataset, Sequence, write_sequence_results
 from gcseg.model import FrameFeatures, GCSeg, ReferenceSummary
-from gcseg.runtime import write_json
+from gcseg.runtime import dataset_inputs, results_folder, write_json
 
 __all__ = [
     "FrameRecord",
+    "FrameSizeWarning",
     "SegmentedFrame",
     "VideoResult",
     "VideoSegmenter",
+    "frame_size_warning",
     "merge_objects",
     "sample_reference_frames",
     "segment_dataset",
+    "trained_frame_size",
 ]
 
 AMP_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -80,6 +86,41 @@ def sample_reference_frames(t: int, n: int, rng: np.random.Generator) -> list[in
         raise ValueError("references are drawn from frames already segmented (t >= 1)")
     fragments = np.array_split(np.arange(t), min(n, t)) if n > 0 else []
     return [0] + [int(rng.choice(fragment)) for fragment in fragments]
+
+
+SMALL_FRAME_RATIO = 0.75
+"""Frames whose height or width is below this fraction of :func:`trained_frame_size` get a
+:class:`FrameSizeWarning` (the shipped model, trained at 240x432: J&F 0.375 at 240x432, 0.199
+at 128x224, 0.125 at 64x96 on two short synthetic videos)."""
+
+
+class FrameSizeWarning(UserWarning):
+    """Inference frames much smaller than the frames the model was trained at."""
+
+
+def trained_frame_size(config: GCSegConfig) -> tuple[int, int]:
+    """(H, W) of whole frames at the scale a model trained with ``config`` saw its objects.
+
+    Training crops a fraction ``data.crop_scale`` of each side of a frame and resizes it to
+    ``data.frame_size``, so the crops show objects as large as frames of ``frame_size /
+    crop_scale`` would; the largest crop (the smallest objects) sets the bound.  Inference
+    feeds frames at their own size, whatever ``frame_size`` says."""
+    height, width = config.data.frame_size
+    largest = max(config.data.crop_scale)
+    return round(height / largest), round(width / largest)
+
+
+def frame_size_warning(size: tuple[int, int], trained: tuple[int, int] | None,
+                       name: str = "video") -> str | None:
+    """The warning for frames of ``size`` (H, W) given a model trained at ``trained``, or
+    ``None`` when they are large enough (:data:`SMALL_FRAME_RATIO`)."""
+    if trained is None:
+        return None
+    if min(size[0] / trained[0], size[1] / trained[1]) >= SMALL_FRAME_RATIO:
+        return None
+    return (f"{name}: frames of {size[0]}x{size[1]} are much smaller than the "
+            f"{trained[0]}x{trained[1]} frames this model was trained at (data.frame_size / "
+            f"crop_scale): expect a much lower J&F; resize the frames or train at this size")
 
 
 def merge_objects(prob: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
@@ -191,6 +232,12 @@ class VideoSegmenter:
             on GPUs). Its features come back in the default layout (NCHW, one copy per frame):
             the heads' small maps, group norms and 2-channel upsampling measured slower
             channels-last on a CPU. ``False``: NCHW everywhere.
+        reference_encoding: ``"cached"`` (a segmented frame's reference summary comes from the
+            features that segmented it, E(I_t, M_{t-1})) or ``"own-mask"`` (from features
+            encoded again with its result, E(I_t, M_t): one more backbone pass per frame).
+        trained_frame_size: (H, W) of frames at the scale the model was trained at
+            (:func:`trained_frame_size`); a video whose frames are much smaller gets a
+            :class:`FrameSizeWarning` (``None``: no check).
         compile: run the backbone pass (``encode_frame``) and the heads (``predict``) through
             ``torch.compile`` on any device: ``True`` with its defaults, or a dict of its
             keyword arguments, e.g. ``{"mode": "reduce-overhead"}`` (CUDA graphs on a GPU) or
@@ -212,7 +259,14 @@ class VideoSegmenter:
         amp_dtype: torch.dtype | str = "float16",
         channels_last: bool = False,
         compile: bool | dict[str, Any] = False,
+        reference_encoding: str = "cached",
+        trained_frame_size: tuple[int, int] | None = None,
     ) -> None:
+        if reference_encoding not in REFERENCE_ENCODINGS:
+            raise ValueError(f"reference_encoding must be one of {list(REFERENCE_ENCODINGS)}, "
+                             f"got {reference_encoding!r}")
+        self.reference_encoding = reference_encoding
+        self.trained_frame_size = trained_frame_size
         self.device = torch.device(device)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.model = model.to(self.device, memory_format=torch.contiguous_format).eval()
@@ -240,11 +294,15 @@ class VideoSegmenter:
         """Per segmented frame, the compact summaries of its K objects (O(K·C) each)."""
 
     @classmethod
-    def from_config(cls, model: GCSeg, inference: InferenceConfig,
+    def from_config(cls, model: GCSeg, config: GCSegConfig,
                     device: torch.device | str = "cpu", **overrides) -> VideoSegmenter:
-        """A segmenter with the settings of ``config.inference`` (``overrides`` win)."""
+        """A segmenter with the settings of ``config.inference`` (``overrides`` win) that warns
+        about frames much smaller than those ``config`` trained on."""
+        inference = config.inference
         settings = {"num_refs": inference.num_refs, "adaptive_search": inference.adaptive_search,
-                    "threshold": inference.judgment_threshold, "seed": inference.seed}
+                    "threshold": inference.judgment_threshold, "seed": inference.seed,
+                    "reference_encoding": inference.reference_encoding,
+                    "trained_frame_size": trained_frame_size(config)}
         return cls(model, device=device, **{**settings, **overrides})
 
     # ----------------------------------------------------------------------- helpers
@@ -347,6 +405,9 @@ class VideoSegmenter:
         rng = np.random.default_rng(self.seed)
         self.cache = []
 
+        message = frame_size_warning(first_mask.shape[:2], self.trained_frame_size, name)
+        if message:
+            warnings.warn(message, FrameSizeWarning, stacklevel=2)
         start = time.perf_counter()
         first_labels = np.where(first_mask == 255, 0, first_mask).astype(np.uint8)
         masks = self._object_masks(torch.from_numpy(first_labels).to(self.device), ids)  # M_0
@@ -400,6 +461,9 @@ class VideoSegmenter:
                 active |= starting
             masks = self._object_masks(labels, ids)
             with self._autocast():
+                if self.reference_encoding == "own-mask":  # E(I_t, M_t), as in training
+                    features = self._encode(image, masks)
+                    passes += 1
                 summary = self._summarize(features, masks)
                 if starting is not None:  # encode them with their given mask, as frame 0
                     given_features = self._encode(image, masks[starting])
@@ -457,36 +521,52 @@ def segment_dataset(
     dataset: DavisDataset,
     out_dir: str | os.PathLike,
     progress: bool = True,
+    overwrite: bool = True,
 ) -> dict:
-    """Segment every sequence of ``dataset`` into ``out_dir`` (official layout) + timing.json."""
+    """Segment every sequence of ``dataset`` into ``out_dir`` (official layout) + timing.json.
+
+    ``out_dir`` is written whole into a staging folder and swapped in at the end
+    (:func:`gcseg.runtime.results_folder`): a killed run leaves the old results as they were,
+    never old and new sequences mixed.  An existing non-empty ``out_dir`` is replaced only with
+    ``overwrite`` (the command line's ``--overwrite``; the library's default, so a notebook can
+    run again) and only when it holds results; never the dataset's own folders.
+
+    In ``timing.json`` (and the returned dict) a time per frame or a rate is ``null``/``None``
+    where no frame after the first was timed (videos of one frame)."""
     out_dir = Path(out_dir)
     timing = {"sequences": {}}
     frames_total, seconds_total = 0, 0.0
-    sequences = tqdm(list(dataset), desc="sequences", disable=not progress)
-    for sequence in sequences:
-        result = segment_sequence(segmenter, sequence, progress=progress)
-        write_sequence_results(out_dir, sequence.name, result.labels, sequence.frame_names)
-        seconds = sum(record.seconds for record in result.records[1:])
-        frames_total += len(result.records) - 1
-        seconds_total += seconds
-        timing["sequences"][sequence.name] = {
-            "frames": len(sequence),
-            "objects": len(result.object_ids),
-            "seconds_per_frame": result.seconds_per_frame,
-            "second_backbone_passes": sum(r.backbone_passes == 2 for r in result.records),
-        }
-    height, width = dataset[0].size
-    timing.update(
-        seconds_per_frame=seconds_total / max(1, frames_total),
-        frames_per_second=frames_total / seconds_total if seconds_total else float("nan"),
-        frames=frames_total,
-        device=str(segmenter.device),
-        amp=segmenter.amp,
-        resolution=f"{width}x{height}",
-        num_refs=segmenter.num_refs,
-        adaptive_search=segmenter.adaptive_search,
-    )
-    write_json(out_dir / "timing.json", timing)
+    with results_folder(out_dir, overwrite, inputs=dataset_inputs(dataset)) as staging:
+        sequences = tqdm(list(dataset), desc="sequences", disable=not progress)
+        usual = 2 if segmenter.reference_encoding == "own-mask" else 1  # passes per frame
+        for sequence in sequences:
+            result = segment_sequence(segmenter, sequence, progress=progress)
+            write_sequence_results(staging, sequence.name, result.labels, sequence.frame_names)
+            seconds = sum(record.seconds for record in result.records[1:])
+            timed = len(result.records) - 1
+            frames_total += timed
+            seconds_total += seconds
+            timing["sequences"][sequence.name] = {
+                "frames": len(sequence),
+                "objects": len(result.object_ids),
+                "seconds_per_frame": seconds / timed if timed else None,
+                # frames whose M_{t-1} the Judgment Module dropped (or that gave a late object
+                # its mask): one pass more than the encoding's own
+                "second_backbone_passes": sum(r.backbone_passes > usual
+                                              for r in result.records[1:]),
+            }
+        height, width = dataset[0].size
+        timing.update(
+            seconds_per_frame=seconds_total / frames_total if frames_total else None,
+            frames_per_second=frames_total / seconds_total if seconds_total > 0 else None,
+            frames=frames_total,
+            device=str(segmenter.device),
+            amp=segmenter.amp,
+            resolution=f"{width}x{height}",
+            num_refs=segmenter.num_refs,
+            adaptive_search=segmenter.adaptive_search,
+        )
+        write_json(staging / "timing.json", timing)
     return timing
 
 

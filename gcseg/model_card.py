@@ -39,7 +39,7 @@ def score_on_split(model, config, davis_root: str | os.PathLike, split: str = "v
     (its ``copy_first_baseline`` is ``None``), for a caller scoring many models of one split."""
     device = pick_device(device)
     dataset = DavisDataset(davis_root, config.data.year, split, config.data.resolution)
-    segmenter = VideoSegmenter.from_config(model, config.inference, device)
+    segmenter = VideoSegmenter.from_config(model, config, device)
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
         timing = segment_dataset(segmenter, dataset, Path(scratch) / "gcseg", progress=False)

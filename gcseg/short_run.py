@@ -31,8 +31,9 @@ import time
 from pathlib import Path
 
 import torch
+import yaml
 
-from gcseg.config import GCSegConfig, _merge, get_preset
+from gcseg.config import GCSegConfig, _merge, config_differences, get_preset, load_config
 from gcseg.data.davis import DavisDataset
 from gcseg.runtime import pick_device, write_json
 
@@ -146,13 +147,14 @@ def short_run(config: GCSegConfig, out_dir: str | os.PathLike, minutes: float,
               progress: bool = True, record: dict | None = None) -> dict:
     """Train ``config`` for ``minutes`` of wall time into ``out_dir``; returns the summary.
 
-    First measures a few steps of each stage (counted in the budget), then trains the step
-    counts that fill what is left, with the wall time as a hard cap.  Keeps ``snapshots``
-    evenly spaced snapshots of the weights for :func:`learning_curve`.  The summary adds
-    ``budget_minutes``, ``step_seconds``, the fitted ``steps`` and the entries of ``record``
-    (e.g. the command that ran it).
+    First measures a few steps of each stage (counted in the budget) for a first plan of the
+    step counts that fill what is left, then trains, re-planning them as the run's own steps
+    are timed (:class:`gcseg.train.StepBudget`), with the wall time as a hard cap.  Keeps
+    ``snapshots`` evenly spaced snapshots of the weights for :func:`learning_curve`.  The
+    summary adds ``budget_minutes``, ``step_seconds``, the ``first_plan`` and the re-planned
+    ``steps`` and the entries of ``record`` (e.g. the command that ran it).
     """
-    from gcseg.train import train
+    from gcseg.train import StepBudget, train
 
     out_dir = Path(out_dir)
     if (out_dir / "checkpoint.pt").exists():
@@ -166,11 +168,16 @@ def short_run(config: GCSegConfig, out_dir: str | os.PathLike, minutes: float,
         print(f"{minutes:g} minutes: {fitted.train.steps} video-pair steps and "
               f"{fitted.train.recurrent_steps} recurrent clips fit (measured "
               + ", ".join(f"{k} {v:.2f} s/step" for k, v in step_seconds.items()) + ")")
+    seconds = max(left, 1.0)
     summary = train(fitted, out_dir, device=str(device), progress=progress,
-                    max_seconds=max(left, 1.0), snapshot_every=max(left, 1.0) / snapshots)
+                    max_seconds=seconds, snapshot_every=seconds / snapshots,
+                    budget=StepBudget(seconds, step_seconds))
+    trained = load_config(out_dir / "config.yaml").train  # the counts as re-planned
     summary.update(budget_minutes=minutes, step_seconds=step_seconds,
                    calibration_seconds=60.0 * minutes - left,
-                   steps={"video": fitted.train.steps, "recurrent": fitted.train.recurrent_steps},
+                   first_plan={"video": fitted.train.steps,
+                               "recurrent": fitted.train.recurrent_steps},
+                   steps={"video": trained.steps, "recurrent": trained.recurrent_steps},
                    **(record or {}))
     write_json(out_dir / "summary.json", summary)
     return summary
@@ -186,7 +193,8 @@ def train_or_reuse(config: GCSegConfig, run_dir: str | os.PathLike, minutes: flo
     if summary_path.is_file() and (run_dir / "checkpoint.pt").is_file():
         summary = json.loads(summary_path.read_text())
         saved = run_dir / "requested.yaml"
-        same = saved.is_file() and saved.read_text() == config.to_yaml()
+        same = saved.is_file() and not config_differences(
+            GCSegConfig.from_saved(yaml.safe_load(saved.read_text()), str(saved)), config)
         if summary.get("budget_minutes") == minutes and same:
             if progress:
                 print(f"reusing the finished {minutes:g}-minute run in {run_dir}")

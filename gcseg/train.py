@@ -24,17 +24,28 @@ samples (``gloo`` on CPU, ``nccl`` on CUDA); rank 0 writes logs and checkpoints.
 command without ``torchrun`` is a single process.
 
 Outputs in ``out_dir``: ``checkpoint.pt`` (latest), ``config.yaml``, ``log.csv`` (loss per
-logged step), ``eval.csv`` (validation J&F per evaluation), ``summary.json``.
+logged step), ``eval.csv`` (validation J&F per evaluation), ``summary.json``.  A new run refuses
+a folder that holds an earlier run's files (:data:`RUN_FILES`: its logs would be appended to,
+its checkpoint replaced); ``--resume`` continues such a run, anything else needs another folder.
+
+Ctrl-C (SIGINT) and SIGTERM during :meth:`Trainer.run` do not kill the run mid-step: the step in
+progress finishes, the checkpoint is saved at it, and :class:`TrainingInterrupted` is raised
+(``python -m gcseg train`` prints how to resume and exits with 130 for SIGINT, 143 for SIGTERM,
+the shell's 128 + signal number).  The resumed run ends bitwise identical to one that was never
+stopped.  A second signal while the first is handled acts as usual (aborts without saving).
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import math
 import os
+import signal
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +56,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from gcseg.checkpoint import load_checkpoint, save_checkpoint
-from gcseg.config import GCSegConfig
+from gcseg.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from gcseg.config import ConfigError, GCSegConfig, config_differences
 from gcseg.data.davis import DavisDataset
 from gcseg.data.pairs import SimulatedPairs, VideoClips, VideoPairs
 from gcseg.data.still_images import (
@@ -56,12 +67,19 @@ from gcseg.data.still_images import (
     PascalVOCObjects,
     StillImageSource,
 )
+from gcseg.data.transforms import loss_target
 from gcseg.model import GCSeg, gcseg_loss
+from gcseg.model.feature_extractor import state_dict_mismatch
 from gcseg.runtime import pick_device, provenance, seed_everything, write_json
 
-__all__ = ["STAGES", "Trainer", "train", "still_sources", "plot_training", "read_log"]
+__all__ = ["RUN_FILES", "STAGES", "StepBudget", "Trainer", "TrainingInterrupted", "train",
+           "check_run_folder", "still_sources", "plot_training", "read_log"]
 
 STAGES = ("simulated", "video", "recurrent")
+
+RUN_FILES = ("checkpoint.pt", "log.csv", "eval.csv", "summary.json", "snapshots", "val_results")
+"""What a run writes into its folder besides ``config.yaml``: a new run refuses a folder holding
+any of them (``config.yaml`` alone is allowed, a config kept beside its run)."""
 
 
 # --------------------------------------------------------------------------- data
@@ -114,12 +132,123 @@ WEIGHT_NEUTRAL_SETTINGS = frozenset({"ref_scaled", "weights", "freeze_backbone"}
 meaning (how D1 is scaled, where the initial backbone came from, whether it is frozen)."""
 
 
+class StepBudget:
+    """Fits a run's step counts to a wall-time budget while it trains.
+
+    A few steps timed before the run (``step_seconds``: seconds per step of each stage) give a
+    first plan, but the first steps of a process are slower than the rest (cold file cache,
+    allocator), so a plan from them alone ends minutes early.  During the run, after the 10th
+    step of a stage and at each doubling of its steps, :meth:`plan` times the stage's own steps
+    (after its first two) and rescales the steps left in it and in the later stages so that
+    they fill the seconds left; the later stages keep their measured speed relative to this one.
+    """
+
+    first_check = 10
+
+    def __init__(self, seconds: float, step_seconds: dict[str, float]) -> None:
+        self.seconds = float(seconds)
+        self.step_seconds = dict(step_seconds)
+        self.stage: str | None = None
+        self._stage_start: tuple[int, float] | None = None
+        self._warm: tuple[int, float] | None = None
+        self._next_check = 0
+
+    def start_stage(self, name: str, step: int) -> None:
+        """Start timing stage ``name`` at global step ``step`` (no-op if it is the current)."""
+        if name == self.stage:
+            return
+        self.stage = name
+        self._stage_start = (step, time.perf_counter())
+        self._warm = None
+        self._next_check = step + self.first_check
+
+    def due(self, step: int) -> bool:
+        """Whether to re-plan after global step ``step`` (marks the warm-up's end too)."""
+        if self._stage_start and self._warm is None and step >= self._stage_start[0] + 2:
+            self._warm = (step, time.perf_counter())
+        if self._warm is None or step < self._next_check:
+            return False
+        self._next_check = step + max(self.first_check, step - self._stage_start[0])
+        return step > self._warm[0]
+
+    def plan(self, stage: str, step: int, stage_end: int, counts: dict[str, int],
+             elapsed: float) -> dict[str, int]:
+        """New step counts (``{stage: steps}``) of stage ``stage`` (now at global ``step``,
+        planned to end at ``stage_end``) and the later stages in ``counts``, so that the run
+        ends ``self.seconds`` after it started (``elapsed`` seconds ago)."""
+        warm_step, warm_time = self._warm
+        rate = (time.perf_counter() - warm_time) / (step - warm_step)
+        measured = self.step_seconds.get(stage)
+        scale = rate / measured if measured else 1.0  # this machine against the first timing
+        names = list(counts)
+        later = names[names.index(stage) + 1:]
+        left_steps = {stage: stage_end - step, **{name: counts[name] for name in later}}
+        seconds = {stage: rate, **{name: self.step_seconds.get(name, rate) * scale
+                                   for name in later}}
+        planned = sum(left_steps[name] * seconds[name] for name in left_steps)
+        factor = max(0.0, self.seconds - elapsed) / planned if planned > 0 else 1.0
+        new = {name: max(1, math.floor(left_steps[name] * factor)) for name in left_steps}
+        new[stage] += counts[stage] - (stage_end - step)  # the steps already done stay
+        return new
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped :meth:`Trainer.run`, after the checkpoint was saved at
+    ``step``; ``--resume`` continues it.  A :class:`KeyboardInterrupt`, so that code catching
+    ``Exception`` lets it through as it would Ctrl-C."""
+
+    def __init__(self, signum: int, step: int, total: int, checkpoint: Path) -> None:
+        self.signum, self.step, self.total, self.checkpoint = signum, step, total, checkpoint
+        self.signal_name = signal.Signals(signum).name
+        self.exit_code = 128 + signum  # the shell's convention: 130 SIGINT, 143 SIGTERM
+        super().__init__(f"{self.signal_name}: stopped after step {step} of {total}, "
+                         f"checkpoint saved in {checkpoint}")
+
+    def __reduce__(self):  # pickled back from a worker process (ablate --jobs N)
+        return type(self), (self.signum, self.step, self.total, self.checkpoint)
+
+
+class _SignalFlag:
+    """While active, SIGINT and SIGTERM only note that they came (``received``); the first one
+    puts the earlier handlers back, so a second signal acts as usual (aborts at once).
+
+    Only the main thread may set signal handlers; elsewhere this does nothing."""
+
+    def __init__(self, announce: bool = True) -> None:
+        self.received: int | None = None
+        self.announce = announce
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _SignalFlag:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.getsignal(signum)
+                signal.signal(signum, self._note)
+        return self
+
+    def _note(self, signum: int, frame) -> None:
+        if self.received is None:
+            self.received = signum
+        self._restore()
+        if self.announce:  # os.write: print() is not safe inside a signal handler
+            os.write(2, f"\n{signal.Signals(signum).name}: stopping after this step and saving "
+                        "the checkpoint (send it again to abort without saving)\n".encode())
+
+    def _restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    def __exit__(self, *exc_info) -> None:
+        self._restore()
+
+
 class Trainer:
     """Runs the stages of ``config`` into ``out_dir``; see the module docstring."""
 
     def __init__(self, config: GCSegConfig, out_dir: str | os.PathLike,
                  device: str | torch.device | None = None, progress: bool = True) -> None:
-        self.config = config
+        self.config = copy.deepcopy(config)  # a StepBudget re-plans its step counts
         self.out_dir = Path(out_dir)
         self.progress = progress
         self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -136,7 +265,7 @@ class Trainer:
         seed_everything(config.train.seed)
         self.model = GCSeg(config.model).to(self.device)
         train = config.train
-        schedule = _schedule(train.schedule, self.total_steps)
+        schedule = _schedule(train.schedule, lambda: self.total_steps)
         self.optimizer = torch.optim.Adam(
             [p for p in self.model.parameters() if p.requires_grad],
             lr=train.lr, weight_decay=train.weight_decay,
@@ -160,12 +289,19 @@ class Trainer:
         ours = self.config.to_dict()["model"]
         changed = sorted(key for key in ours if theirs.get(key) != ours[key])
         if set(changed) - WEIGHT_NEUTRAL_SETTINGS:
-            raise ValueError(f"{path}: its model config differs from this run's in "
-                             f"{', '.join('model.' + key for key in changed)}; "
-                             "train.init_from needs the same network")
+            raise ConfigError(f"train.init_from {path}: its model config differs from this "
+                              f"run's in {_listing(['model.' + key for key in changed])}; "
+                              "train.init_from needs the same network")
         for key in changed:
             if self.rank == 0:
                 print(f"init_from {path}: model.{key} was {theirs.get(key)!r}, now {ours[key]!r}")
+        self._load_weights(payload, path)
+
+    def _load_weights(self, payload: dict, path: str | os.PathLike) -> None:
+        """The model weights of a checkpoint; a mismatch names the first keys, not all."""
+        problem = state_dict_mismatch(self.model, payload["model"])
+        if problem:
+            raise CheckpointError(f"{path}: its weights do not fit this run's model: {problem}")
         self.model.load_state_dict(payload["model"])
 
     # ----------------------------------------------------------------------- layout
@@ -225,19 +361,33 @@ class Trainer:
 
     def resume(self) -> None:
         """Continue from ``checkpoint.pt``: weights, optimiser, schedule, scaler and step."""
-        payload = load_checkpoint(self.checkpoint_path, map_location=self.device)
-        saved = payload["config"]
-        # Settings added since the checkpoint was written take their defaults.
-        saved = GCSegConfig.from_dict({**saved, "preset": saved.get("name")},
-                                      source=str(self.checkpoint_path)).to_dict()
-        if saved != self.config.to_dict():
-            raise ValueError(f"{self.checkpoint_path}: written with another config; "
-                             "resume with the same config or start a new out_dir")
+        path = self.checkpoint_path
+        if not path.is_file():
+            raise CheckpointError(f"{path}: checkpoint not found: --resume continues a run "
+                                  "that saved one (leave --resume out to start this run)")
+        payload = load_checkpoint(path, map_location=self.device)
+        lacking = [key for key in ("optimizer", "scheduler", "scaler", "step")
+                   if key not in payload]
+        if lacking:
+            raise CheckpointError(f"{path}: not a training checkpoint (no {', '.join(lacking)}; "
+                                  "an exported model?): --resume needs the checkpoint.pt a "
+                                  "train run wrote")
+        saved = GCSegConfig.from_saved(payload["config"], source=str(path))
+        differences = config_differences(saved, self.config)
+        if differences:
+            shown = [f"{key} ({there!r} there, {here!r} here)"
+                     for key, (there, here) in differences.items()]
+            raise ConfigError(f"{path}: written with another config: {_listing(shown)}; "
+                              "resume with the same config or start a new --out")
         self._apply_freezing(int(payload["step"]))
-        self.model.load_state_dict(payload["model"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        self.scheduler.load_state_dict(payload["scheduler"])
-        self.scaler.load_state_dict(payload["scaler"])
+        self._load_weights(payload, path)
+        try:
+            self.optimizer.load_state_dict(payload["optimizer"])
+            self.scheduler.load_state_dict(payload["scheduler"])
+            self.scaler.load_state_dict(payload["scaler"])
+        except (ValueError, KeyError, RuntimeError, TypeError) as error:
+            raise CheckpointError(f"{path}: its optimiser state does not fit this run "
+                                  f"({type(error).__name__}: {error})") from None
         self.step = int(payload["step"])
         self.seconds = float(payload.get("seconds", 0.0))
         self.metrics = dict(payload.get("metrics", {}))
@@ -284,9 +434,11 @@ class Trainer:
         batch = self.config.train.batch_size
         indices = [((step * self.world + self.rank) * batch) + i
                    for step in range(start, stage.steps) for i in range(batch)]
+        workers = self.config.train.num_workers
         loader = DataLoader(_Window(self._dataset(stage), indices), batch_size=batch,
-                            shuffle=False, num_workers=self.config.train.num_workers,
-                            pin_memory=self.device.type == "cuda")
+                            shuffle=False, num_workers=workers,
+                            pin_memory=self.device.type == "cuda",
+                            worker_init_fn=_ignore_sigint if workers else None)
         for sample in loader:
             yield {key: value.to(self.device, non_blocking=True) for key, value in sample.items()}
 
@@ -297,13 +449,16 @@ class Trainer:
         if stage != "recurrent":
             out = model(batch["target_image"], batch["target_prev_mask"], batch["ref_image"],
                         batch["ref_mask"])
-            return gcseg_loss(out, batch["target_mask"], batch["ref_mask"], reduction)
+            # Void pixels (label 255) are left out of every term; the inputs see them as 0.
+            return gcseg_loss(out, loss_target(batch["target_mask"], batch.get("target_void")),
+                              loss_target(batch["ref_mask"], batch.get("ref_void")), reduction)
         images, masks = batch["images"], batch["masks"]  # (B, L, 3, H, W), (B, L, 1, H, W)
+        targets = loss_target(masks, batch.get("voids"))
         ref_image, ref_mask, prev = images[:, 0], masks[:, 0], masks[:, 0]
         total = 0.0
         for k in range(1, images.shape[1]):
             out = model(images[:, k], prev, ref_image, ref_mask)
-            total = total + gcseg_loss(out, masks[:, k], ref_mask, reduction)
+            total = total + gcseg_loss(out, targets[:, k], targets[:, 0], reduction)
             prev = out.m_t.prob  # the model's own soft prediction feeds the next frame
             if self.config.train.recurrent_detach:
                 prev = prev.detach()  # no gradient back through the earlier frames
@@ -326,7 +481,7 @@ class Trainer:
     # ----------------------------------------------------------------------- the run
 
     def run(self, stop_after: int | None = None, max_seconds: float | None = None,
-            snapshot_every: float | None = None) -> dict:
+            snapshot_every: float | None = None, budget: StepBudget | None = None) -> dict:
         """Train to the end (or until global step ``stop_after``); returns the summary.
 
         ``max_seconds`` caps the wall time: the run stops after the step during which the time
@@ -336,26 +491,42 @@ class Trainer:
 
         ``snapshot_every`` (seconds of training) keeps the weights whenever that much more
         wall time has passed, in ``snapshots/s<seconds>.pt`` (and at the end): scored later,
-        they give the validation J&F against wall time without slowing the run down."""
+        they give the validation J&F against wall time without slowing the run down.
+
+        ``budget`` (a :class:`StepBudget`) re-plans the step counts of the current and later
+        stages as the steps are timed, so that the run ends when its seconds are spent (the
+        counts in ``config.yaml`` and the checkpoint are the re-planned ones).
+
+        SIGINT (Ctrl-C) or SIGTERM while it runs: the step in progress finishes, the checkpoint
+        is saved at it and :class:`TrainingInterrupted` is raised (see the module docstring)."""
+        with _SignalFlag(announce=self.rank == 0) as signals:
+            return self._run(stop_after, max_seconds, snapshot_every, budget, signals)
+
+    def _run(self, stop_after: int | None, max_seconds: float | None,
+             snapshot_every: float | None, budget: StepBudget | None,
+             signals: _SignalFlag) -> dict:
         if self.rank == 0:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self.config.to_yaml(self.out_dir / "config.yaml")
         train = self.config.train
-        end = self.total_steps if stop_after is None else min(stop_after, self.total_steps)
+
+        def last_step() -> int:  # re-planning moves it
+            return self.total_steps if stop_after is None else min(stop_after, self.total_steps)
+
         started = time.perf_counter()
         seconds_before = self.seconds
         next_snapshot = _next_multiple(self.seconds, snapshot_every) if snapshot_every \
             else math.inf
-        out_of_time = False
-        bar = tqdm(total=end, initial=self.step, desc="train", disable=not self.progress
-                   or self.rank != 0)
-        for stage in self.stages:
-            stage_end = stage.first_step + stage.steps
-            if self.step >= stage_end or self.step >= end or out_of_time:
-                continue
+        out_of_time, signalled = False, None
+        bar = tqdm(total=last_step(), initial=self.step, desc="train",
+                   disable=not self.progress or self.rank != 0)
+        while self.step < last_step() and not out_of_time and not signalled:
+            stage = next(s for s in self.stages if self.step < s.first_step + s.steps)
             self._apply_freezing(self.step)
             model = self._wrap()
             losses = []
+            if budget:
+                budget.start_stage(stage.name, self.step)
             for batch in self._batches(stage, self.step - stage.first_step):
                 losses.append(self._train_step(model, stage.name, batch))
                 self.step += 1
@@ -364,9 +535,10 @@ class Trainer:
                 if self.seconds >= next_snapshot:
                     self.snapshot()
                     next_snapshot = _next_multiple(self.seconds, snapshot_every)
-                out_of_time = self._out_of_time(started, max_seconds)
-                if (self.step % train.log_every == 0 or self.step in (stage_end, end)
-                        or out_of_time):
+                out_of_time, signalled = self._should_stop(started, max_seconds, signals)
+                stage_end = stage.first_step + stage.steps
+                if (self.step % train.log_every == 0 or self.step in (stage_end, last_step())
+                        or out_of_time or signalled):
                     self._log(stage.name, losses)
                     bar.set_postfix(stage=stage.name, loss=f"{np.mean(losses):.3f}")
                     losses = []
@@ -374,21 +546,48 @@ class Trainer:
                     self.evaluate()
                 if self.step % train.checkpoint_every == 0:
                     self.save()
-                if self.step >= end or out_of_time:
+                if self.step >= last_step() or out_of_time or signalled:
                     break
+                if budget and self.step < stage_end and budget.due(self.step):
+                    if self._replan(budget, stage, time.perf_counter() - started):
+                        bar.total = last_step()
+                        bar.refresh()
+                        break  # a new loader over the stage's new length
         bar.close()
+        if budget and self.rank == 0:
+            self.config.to_yaml(self.out_dir / "config.yaml")
+        if signalled:
+            self.save()
+            raise TrainingInterrupted(signalled, self.step, last_step(), self.checkpoint_path)
         if snapshot_every:
             self.snapshot()
         if self.step >= self.total_steps and train.eval_every:
             if not self.metrics or self.metrics.get("step") != self.step:
                 self.evaluate()
         self.save()
-        stopped_by = "time" if out_of_time and self.step < end else None
+        stopped_by = "time" if out_of_time and self.step < last_step() else None
         summary = self._summary(time.perf_counter() - started, stopped_by)
         if stopped_by and self.rank == 0:
-            print(f"stopped by the time limit at step {self.step} of {end}; "
+            print(f"stopped by the time limit at step {self.step} of {last_step()}; "
                   "--resume continues it")
         return summary
+
+    def _replan(self, budget: StepBudget, stage: _Stage, elapsed: float) -> bool:
+        """Re-plan the step counts from this stage on (every process takes rank 0's plan);
+        whether they changed."""
+        counts = budget.plan(stage.name, self.step, stage.first_step + stage.steps,
+                             {s.name: s.steps for s in self.stages}, elapsed)
+        if self.distributed:
+            shared = [counts]
+            dist.broadcast_object_list(shared, src=0)
+            counts = shared[0]
+        keys = {"simulated": "pretrain_steps", "video": "steps", "recurrent": "recurrent_steps"}
+        changed = False
+        for name, count in counts.items():
+            if getattr(self.config.train, keys[name]) != count:
+                setattr(self.config.train, keys[name], count)
+                changed = True
+        return changed
 
     def snapshot(self) -> Path | None:
         """Keep the current weights in ``snapshots/s<seconds>.pt`` (rank 0)."""
@@ -400,16 +599,18 @@ class Trainer:
                                       "config": self.config.to_dict(), "step": self.step,
                                       "seconds": self.seconds})
 
-    def _out_of_time(self, started: float, max_seconds: float | None) -> bool:
-        """Whether the wall-time cap has passed; every process takes rank 0's answer."""
-        if max_seconds is None:
-            return False
-        late = time.perf_counter() - started >= max_seconds
+    def _should_stop(self, started: float, max_seconds: float | None,
+                     signals: _SignalFlag) -> tuple[bool, int | None]:
+        """Whether the wall-time cap has passed (rank 0's clock) and the signal that asked to
+        stop (any process's), the same answers in every process."""
+        late = max_seconds is not None and time.perf_counter() - started >= max_seconds
+        received = signals.received or 0
         if self.distributed:
-            flag = torch.tensor([float(late)], device=self.device)
-            dist.broadcast(flag, src=0)
-            late = bool(flag.item())
-        return late
+            flags = torch.tensor([float(late and self.rank == 0), float(received)],
+                                 device=self.device)
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+            late, received = bool(flags[0].item()), int(flags[1].item())
+        return late, received or None
 
     def _wrap(self):
         if not self.distributed:
@@ -435,7 +636,7 @@ class Trainer:
             names = dataset.sequences[: self.config.train.eval_videos or None]
             dataset = DavisDataset(data.root, data.year, data.val_split, data.resolution,
                                    sequences=names)
-            segmenter = VideoSegmenter.from_config(self.model, self.config.inference,
+            segmenter = VideoSegmenter.from_config(self.model, self.config,
                                                    self.device)
             results = self.out_dir / "val_results"
             segment_dataset(segmenter, dataset, results, progress=False)
@@ -469,6 +670,18 @@ class Trainer:
         return summary
 
 
+def _ignore_sigint(worker_id: int) -> None:
+    """Data-loading workers leave Ctrl-C to the training process: it finishes its step and
+    saves, which it could not do with its workers gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _listing(items: list[str], limit: int = 5) -> str:
+    """The first ``limit`` items, then how many more."""
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
 def weights_digest(model: torch.nn.Module) -> str:
     """SHA-256 of every parameter and buffer (bitwise identical weights ⇔ same digest)."""
     digest = hashlib.sha256()
@@ -483,13 +696,16 @@ def _next_multiple(value: float, every: float) -> float:
     return (math.floor(value / every) + 1) * every
 
 
-def _schedule(kind: str, total: int):
+def _schedule(kind: str, total: Callable[[], int]):
+    """The learning-rate factor of a step; ``total()`` is read at each step (a
+    :class:`StepBudget` may re-plan it)."""
     if kind == "constant":
         return lambda step: 1.0
     if kind == "poly":
-        return lambda step: max(0.0, 1.0 - step / max(1, total)) ** 0.9
+        return lambda step: max(0.0, 1.0 - step / max(1, total())) ** 0.9
     if kind == "cosine":
-        return lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / max(1, total)))
+        return lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total())
+                                                  / max(1, total())))
     raise ValueError(f"unknown schedule {kind!r} (constant, poly, cosine)")
 
 
@@ -516,16 +732,59 @@ def _truncate_csv(path: Path, step: int) -> None:
 def train(config: GCSegConfig, out_dir: str | os.PathLike, resume: bool = False,
           device: str | None = None, progress: bool = True,
           stop_after: int | None = None, max_seconds: float | None = None,
-          snapshot_every: float | None = None) -> dict:
-    """Train ``config`` into ``out_dir`` (see the module docstring); returns the summary."""
+          snapshot_every: float | None = None, budget: StepBudget | None = None) -> dict:
+    """Train ``config`` into ``out_dir`` (see the module docstring); returns the summary.
+
+    A new run (not ``resume``) refuses a folder holding an earlier run's files
+    (:func:`check_run_folder`); SIGINT/SIGTERM raise :class:`TrainingInterrupted` after saving
+    the checkpoint."""
+    if int(os.environ.get("RANK", "0")) == 0:
+        check_run_folder(out_dir, config=None if resume else config)
     trainer = Trainer(config, out_dir, device=device, progress=progress)
     if resume:
         trainer.resume()
-    elif trainer.checkpoint_path.is_file() and trainer.rank == 0:
-        raise FileExistsError(f"{trainer.checkpoint_path} exists: pass --resume to continue it "
-                              "or choose another --out")
     return trainer.run(stop_after=stop_after, max_seconds=max_seconds,
-                       snapshot_every=snapshot_every)
+                       snapshot_every=snapshot_every, budget=budget)
+
+
+def check_run_folder(out_dir: str | os.PathLike, config: GCSegConfig | None = None,
+                     option: str = "--out", resumable: bool = True) -> Path:
+    """Check that a run can write into ``out_dir``; returns it as a path.
+
+    ``out_dir`` (and the nearest of its parents that exists) must be a folder.  With ``config``
+    (a new run), the folder must hold none of an earlier run's files (:data:`RUN_FILES`; a
+    ``config.yaml`` only when it is this config): a new run would append to its ``log.csv`` and
+    replace its checkpoint.  :class:`FileExistsError` otherwise, naming what is there, the
+    command-line ``option`` that chose the folder and, when the command can resume
+    (``resumable``) and there is a checkpoint, ``--resume``."""
+    out_dir = Path(out_dir)
+    for folder in (out_dir, *out_dir.parents):
+        if folder.exists() or folder.is_symlink():
+            if folder == out_dir and not folder.is_dir():
+                raise FileExistsError(f"{out_dir}: exists and is a file, not a folder; "
+                                      f"choose another {option}")
+            if not folder.is_dir():
+                raise FileExistsError(f"{out_dir}: the folder cannot be made: {folder} is "
+                                      f"a file; choose another {option}")
+            break
+    if config is None or not out_dir.is_dir():
+        return out_dir
+    earlier = [name for name in RUN_FILES if (out_dir / name).exists()]
+    saved = out_dir / "config.yaml"
+    if saved.is_file():
+        try:
+            same = not config_differences(GCSegConfig.from_yaml(saved), config)
+        except (ConfigError, OSError):
+            same = False
+        if not same:
+            earlier.append("config.yaml of another config")
+    if earlier:
+        resume = resumable and (out_dir / "checkpoint.pt").is_file()
+        raise FileExistsError(
+            f"{out_dir}: an earlier run exists there ({', '.join(earlier)}): "
+            + (f"pass --resume to continue it, or choose another {option}" if resume else
+               f"choose another {option} (or remove those files)"))
+    return out_dir
 
 
 # --------------------------------------------------------------------------- logs

@@ -253,3 +253,79 @@ def _rmtree(path):
     import shutil
 
     shutil.rmtree(path)
+
+
+def test_annotation_rules_and_holes(tmp_path):
+    """Sparse ground truth only by a rule (first frame only, every N-th frame) or declared."""
+    root = write_davis(tmp_path / "d", {"dense": square_video(7), "grid": square_video(7),
+                                        "first": square_video(7), "declared": square_video(7)})
+    _drop_annotations(root, "grid", (1, 3, 5))  # 0, 2, 4, 6
+    _drop_annotations(root, "first", range(1, 7))
+    _drop_annotations(root, "declared", (2, 3, 4, 6))  # 0, 1, 5: no rule
+    folder = root / "Annotations" / "480p"
+    with pytest.raises(DavisFormatError, match=rf"{folder}/declared/00002.png: annotation of "
+                       r"frame 00002.jpg not found; the annotations of 'declared' \(3 for 7"):
+        DavisDataset(root)
+    manifest = root / "sparse_annotations.json"
+    manifest.write_text('{"sequences": {"declared": {"annotated": ["00000", "00001", "00005"]}}}')
+    dataset = DavisDataset(root)
+    assert {s.name: s.annotation_rule for s in dataset} == {
+        "dense": "every frame", "grid": "every 2nd frame", "first": "first frame only",
+        "declared": "declared in sparse_annotations.json"}
+    assert dataset.annotation_rules()["every 2nd frame"] == ["grid"]
+    assert dataset["declared"].annotated_indices == [0, 1, 5]
+
+    _drop_annotations(root, "dense", (4,))  # one hole in a dense sequence
+    with pytest.raises(DavisFormatError, match=r"dense/00004.png: annotation of frame "
+                       r"00004.jpg not found"):
+        DavisDataset(root)
+    write_annotation(folder / "dense" / "00004.png", square_video(7)[1][4])
+    write_annotation(folder / "grid" / "00005.png", square_video(7)[1][5])  # off the grid
+    with pytest.raises(DavisFormatError, match=r"grid/00005.png: annotation off the pattern of "
+                       r"the others \(every 2nd frame\)"):
+        DavisDataset(root)
+    (folder / "grid" / "00005.png").unlink()
+    write_annotation(folder / "declared" / "00003.png", square_video(7)[1][3])
+    with pytest.raises(DavisFormatError, match=r"declared/00003.png: annotation not declared in "
+                       r".*sparse_annotations.json"):
+        DavisDataset(root)
+    manifest.write_text('{"sequences": ["declared"]}')
+    with pytest.raises(DavisFormatError, match=r"sparse_annotations.json: expected JSON"):
+        DavisDataset(root)
+
+
+def test_special_and_empty_files_are_named(tiny_davis):
+    import os
+
+    frame = tiny_davis / "JPEGImages" / "480p" / "one" / "00001.jpg"
+    frame.unlink()
+    frame.mkdir()
+    with pytest.raises(DavisFormatError, match=r"one/00001.jpg: is a folder, not a regular file"):
+        DavisDataset(tiny_davis)
+    frame.rmdir()
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(frame)
+        with pytest.raises(DavisFormatError, match=r"00001.jpg: is a FIFO \(named pipe\)"):
+            DavisDataset(tiny_davis)
+        with pytest.raises(DavisFormatError, match=r"00001.jpg: is a FIFO"):
+            read_frame(frame)  # refused before it is opened (opening would block)
+        frame.unlink()
+    frame.write_bytes(b"")
+    with pytest.raises(DavisFormatError, match=r"00001.jpg: empty file \(0 bytes\)"):
+        DavisDataset(tiny_davis)
+
+
+def test_split_file_must_be_utf8_plain_names(tiny_davis):
+    split = tiny_davis / "ImageSets" / "2017" / "val.txt"
+    split.write_bytes(b"one\n\xe9t\xe9\n")
+    with pytest.raises(DavisFormatError, match=r"val.txt: not UTF-8 text \(byte 0xe9 at offset "
+                       r"4\)"):
+        DavisDataset(tiny_davis)
+    split.write_text("one\n..\n")
+    with pytest.raises(DavisFormatError, match=r"val.txt: sequence name '..' is not a plain"):
+        DavisDataset(tiny_davis)
+    with pytest.raises(DavisFormatError, match=r"asked for: sequence name 'a/b'"):
+        DavisDataset(tiny_davis, sequences=["a/b"])
+    (tiny_davis / "attributes.json").write_bytes(b'{"sequences": {"one": ["\xff"]}}')
+    with pytest.raises(DavisFormatError, match=r"attributes.json: not UTF-8"):
+        _ = DavisDataset(tiny_davis, sequences=["one"]).attributes

@@ -350,3 +350,95 @@ def test_first_frame_only_ground_truth_is_an_error(davis):
     with pytest.raises(DavisFormatError, match=r"480p/beta: only the first of 5 frames"):
         evaluate(root, results, progress=False)
     assert len(evaluate(root, results, sequences="alpha", progress=False).objects) == 2
+
+
+# --------------------------------------------------------------------------- objects scored
+#
+# ``delta`` (6 frames, scored 1..4): object 1 = square rows/cols 2..9 in every frame, predicted
+# perfectly; object 2 = square rows/cols 12..17 from frame 3 on only (absent from frame 0). The
+# prediction has object 2 in frame 3 only, where the semi-supervised protocol gives its mask as
+# input, and loses it in frame 4.
+#
+# Official rule (default): the objects are the ids of frame 0, {1}: J-Mean = 1.
+# objects="all": object 2 is scored too, J = [1, 1, 1, 0] on frames 1..4 (absent and not
+# predicted twice, then its given mask, then lost): 0.75 "for free" from the frames where it
+# did not exist or was given, so the global J-Mean is (1 + 0.75) / 2 = 0.875.
+
+
+@pytest.fixture
+def late_object(tmp_path: Path) -> tuple[Path, Path]:
+    root, results = tmp_path / "late", tmp_path / "late-results"
+    obj1, obj2 = square(2, 9), square(12, 17)
+    for t in range(6):
+        write_frame(root / "JPEGImages/480p/delta" / f"{name(t)}.jpg",
+                    np.zeros((SIZE, SIZE, 3), np.uint8))
+        gt = ids((1, obj1), (2, obj2)) if t >= 3 else ids((1, obj1))
+        write_annotation(root / "Annotations/480p/delta" / f"{name(t)}.png", gt)
+        pred = ids((1, obj1), (2, obj2)) if t == 3 else ids((1, obj1))
+        write_annotation(results / "delta" / f"{name(t)}.png", pred)
+    (root / "ImageSets" / "2017").mkdir(parents=True)
+    (root / "ImageSets" / "2017" / "val.txt").write_text("delta\n")
+    return root, results
+
+
+def test_objects_are_the_ids_of_frame_0_by_default(late_object):
+    result = evaluate(*late_object, progress=False)
+    assert result.objects_rule == "first-frame"
+    (obj,) = result.objects
+    assert obj.name == "delta_1" and obj.frame_names == ["00001", "00002", "00003", "00004"]
+    np.testing.assert_allclose(obj.j_per_frame, [1, 1, 1, 1])
+    assert result.global_stats["J-Mean"] == 1.0
+    assert result.global_stats == evaluate(*late_object, objects="first-frame",
+                                           progress=False).global_stats
+
+
+def test_objects_all_scores_ids_that_enter_later(late_object):
+    result = evaluate(*late_object, objects="all", progress=False)
+    assert [o.name for o in result.objects] == ["delta_1", "delta_2"]
+    late = result.objects[1]
+    np.testing.assert_allclose(late.j_per_frame, [1, 1, 1, 0])
+    np.testing.assert_allclose(late.f_per_frame, [1, 1, 1, 0])
+    assert late.j_mean == pytest.approx(0.75)
+    assert result.global_stats["J-Mean"] == pytest.approx(0.875)
+    assert "not the official rule" in result.table()
+    with pytest.raises(ValueError, match="objects must be one of"):
+        evaluate(*late_object, objects="later", progress=False)
+
+
+def test_objects_rule_changes_nothing_when_frame_0_shows_every_object(davis):
+    assert evaluate(*davis, progress=False).global_stats == \
+        evaluate(*davis, objects="all", progress=False).global_stats
+
+
+def test_empty_first_frame_is_an_error(late_object):
+    root, results = late_object
+    first = root / "Annotations/480p/delta/00000.png"
+    write_annotation(first, np.zeros((SIZE, SIZE), np.uint8))
+    for objects in ("first-frame", "all"):
+        with pytest.raises(DavisFormatError, match="00000.png: the first-frame annotation holds "
+                                                   "no object"):
+            evaluate(root, results, objects=objects, progress=False)
+
+
+def test_short_sequences_are_excluded_with_a_note(davis, tmp_path):
+    root, results = davis
+    for t in range(2):
+        write_frame(root / "JPEGImages/480p/pair" / f"{name(t)}.jpg",
+                    np.zeros((SIZE, SIZE, 3), np.uint8))
+        write_annotation(root / "Annotations/480p/pair" / f"{name(t)}.png", ids((1, square(2, 9))))
+    (root / "ImageSets/2017/val.txt").write_text("alpha\npair\nbeta\n")
+    result = evaluate(root, results, progress=False)  # no results folder for pair: not read
+    assert list(result.excluded) == ["pair"] and result.frames == {"pair": 2}
+    assert result.global_stats == evaluate(root, results, sequences=["alpha", "beta"],
+                                           progress=False).global_stats
+    assert "sequence 'pair' not scored: 2 frame(s)" in result.table()
+    out = tmp_path / "csv"
+    paths = result.write_csvs(out)
+    assert paths[-1].name == "excluded_sequences-val.csv"
+    assert read_csv(paths[-1])[0]["Sequence"] == "pair"
+    evaluate(root, results, sequences=["alpha"], progress=False).write_csvs(out)
+    assert not paths[-1].exists()  # a stale list would describe other results
+    with pytest.raises(DavisFormatError, match="no sequence of .* has a frame to score"):
+        evaluate(root, results, sequences=["pair"], progress=False)
+    with pytest.raises(FileNotFoundError, match="pair"):  # scoring every frame: now needed
+        evaluate(root, results, sequences=["pair"], score_all_frames=True, progress=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -81,6 +82,41 @@ def test_adaptive_search_runs_the_backbone_again_only_when_rejected():
     assert all(r.backbone_passes == 1 and r.judgment_scores is None for r in off.records[1:])
 
 
+@torch.inference_mode()
+def test_own_mask_reference_encoding_summarises_each_frame_with_its_result():
+    """``reference_encoding="own-mask"``: frame t's cached summary comes from E(I_t, M_t), one
+    more backbone pass per frame; the default ``"cached"`` one from E(I_t, M_{t-1})."""
+    frames, masks = square_video(frames=4, size=(64, 96), objects=2)
+    model = _model()
+    own = VideoSegmenter(model, adaptive_search=False, reference_encoding="own-mask")
+    result = own.segment(frames, masks[0])
+    cached = VideoSegmenter(model, adaptive_search=False)
+    default = cached.segment(frames, masks[0])
+    assert [r.backbone_passes for r in result.records[1:]] == [2, 2, 2]
+    assert [r.backbone_passes for r in default.records[1:]] == [1, 1, 1]
+    ids = torch.tensor([1, 2], dtype=torch.uint8)
+
+    def object_masks(labels):
+        return (torch.from_numpy(labels)[None, None] == ids.view(-1, 1, 1, 1)).float()
+
+    def image(t):
+        return torch.from_numpy(frames[t]).permute(2, 0, 1)[None].float() / 255
+
+    t = 2
+    result_masks = object_masks(result.labels[t])
+    expected = model.summarize_reference(model.encode_frame(image(t), result_masks),
+                                         result_masks)
+    torch.testing.assert_close(own.cache[t].r, expected.r)
+    for level, vector in expected.f.items():
+        torch.testing.assert_close(own.cache[t].f[level], vector)
+    previous = object_masks(default.labels[t - 1])
+    old = model.summarize_reference(model.encode_frame(image(t), previous),
+                                    object_masks(default.labels[t]))
+    torch.testing.assert_close(cached.cache[t].r, old.r)
+    with pytest.raises(ValueError, match="reference_encoding"):
+        VideoSegmenter(model, reference_encoding="exact")
+
+
 def test_cache_holds_o_of_c_numbers_per_frame():
     """A 300-frame video: the reference cache grows by the same few numbers per frame, and
     that number does not depend on the frame size (no feature maps are kept)."""
@@ -152,3 +188,23 @@ def test_objects_that_appear_later_start_from_their_first_annotation(tmp_path):
     copied = [read_annotation(tmp_path / "copy" / "late" / f"{t:05d}.png") for t in range(6)]
     assert not (copied[1] == 2).any() and all(((c == 2) == (masks[2] == 2)).all()
                                               for c in copied[2:])
+
+
+def test_frames_much_smaller_than_the_training_scale_get_a_warning():
+    from gcseg.inference import FrameSizeWarning, frame_size_warning, trained_frame_size
+
+    config = small_config("full", frame_size=(120, 216))
+    config.data.crop_scale = (0.5, 0.8)  # crops of up to 0.8 of a side: frames of 150x270
+    assert trained_frame_size(config) == (150, 270)
+    assert frame_size_warning((240, 432), (150, 270)) is None
+    assert frame_size_warning((113, 203), (150, 270)) is None  # at 3/4 or above: fine
+    message = frame_size_warning((64, 96), (150, 270), "cows")
+    assert message.startswith("cows: frames of 64x96") and "150x270" in message
+    frames, masks = square_video(frames=2, size=(64, 96))
+    small = VideoSegmenter.from_config(_model(), config)
+    with pytest.warns(FrameSizeWarning, match="64x96"):
+        small.segment(frames, masks[0])
+    config.data.frame_size, config.data.crop_scale = (64, 96), (0.8, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FrameSizeWarning)
+        VideoSegmenter.from_config(_model(), config).segment(frames, masks[0])

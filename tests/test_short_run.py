@@ -4,6 +4,7 @@ wall-time budget, with snapshots scored into a learning curve."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import torch
 
 from gcseg.checkpoint import CheckpointError, load_checkpoint
 from gcseg.cli import main
-from gcseg.config import ConfigError, get_preset
+from gcseg.config import ConfigError, get_preset, load_config
 from gcseg.foundation import export_foundation
 from gcseg.model import GCSeg, WeightsUnavailableError
 from gcseg.model.feature_extractor import FOUNDATION_PATH
@@ -23,7 +24,7 @@ from gcseg.short_run import (
     recipe_config,
     short_run,
 )
-from gcseg.train import read_log, train
+from gcseg.train import StepBudget, read_log, train
 from tests.conftest import moving_squares_davis, small_config
 
 
@@ -131,6 +132,50 @@ def test_fit_steps_keeps_the_ratio_and_fills_the_budget(videos):
     assert config.train.steps == recipe_config(videos, "cpu").train.steps  # a copy
     tiny = fit_steps(config, 0.01, {"video": 1.0, "recurrent": 1.0})
     assert tiny.train.steps == 1 and tiny.train.recurrent_steps == 1
+
+
+def test_step_budget_replans_from_the_runs_own_step_times(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr("gcseg.train.time.perf_counter", lambda: clock[0])
+    # The first timing said 1 s a pair step and 2 s a clip; the run does a pair step in 0.5 s.
+    budget = StepBudget(100.0, {"video": 1.0, "recurrent": 2.0})
+    budget.start_stage("video", 0)
+    due = []
+    for step in range(1, 11):
+        clock[0] += 0.5
+        due.append(budget.due(step))
+    assert due == [False] * 9 + [True]  # after the 10th step; the first two are warm-up
+    counts = budget.plan("video", 10, 50, {"video": 50, "recurrent": 10}, elapsed=5.0)
+    # 95 s left; 40 pair steps at 0.5 s and 10 clips at 1 s (2 s scaled by 0.5/1) take 30 s.
+    assert counts == {"video": 10 + math.floor(40 * 95 / 30),
+                      "recurrent": math.floor(10 * 95 / 30)}
+    budget.start_stage("video", 10)  # the same stage again (a new loader): timing goes on
+    clock[0] += 0.5
+    assert not budget.due(11)
+    assert [budget.due(step) for step in range(12, 21)][-1]  # then at each doubling
+    spent = budget.plan("video", 20, 136, {"video": 136, "recurrent": 31}, elapsed=100.0)
+    assert spent == {"video": 21, "recurrent": 1}  # time is up: one more step each
+
+
+def test_a_trainer_with_a_budget_replans_its_step_counts(videos, tmp_path):
+    config = small_config("baseline")
+    config.data.root = str(videos)
+    config.train.steps, config.train.recurrent_steps, config.train.log_every = 12, 2, 1
+    # A first timing of 10 s a step: the run's own steps are far faster, so after the 10th
+    # step the plan grows past 12; the hard cap of 3 s stops it.
+    slow = StepBudget(140.0, {"video": 10.0, "recurrent": 10.0})
+    summary = train(config, tmp_path / "grown", progress=False, budget=slow, max_seconds=3.0)
+    saved = load_config(tmp_path / "grown" / "config.yaml").train
+    assert saved.steps > 12 and summary["stopped_by"] == "time"
+    assert load_checkpoint(tmp_path / "grown" / "checkpoint.pt")["config"]["train"]["steps"] \
+        == saved.steps == summary["total_steps"] - saved.recurrent_steps
+    # A first timing far too fast: at the 10th step the budget is spent, one step per stage
+    # is left, and the run ends there without the cap.
+    fast = StepBudget(1e-3, {"video": 1e-4, "recurrent": 1e-4})
+    summary = train(config, tmp_path / "shrunk", progress=False, budget=fast)
+    saved = load_config(tmp_path / "shrunk" / "config.yaml").train
+    assert (saved.steps, saved.recurrent_steps) == (11, 1)
+    assert summary["step"] == summary["total_steps"] == 12 and "stopped_by" not in summary
 
 
 def test_short_run_fits_the_budget_and_scores_its_snapshots(baseline_run, videos, tmp_path):

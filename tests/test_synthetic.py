@@ -282,10 +282,13 @@ def test_refuses_to_overwrite_and_replaces_when_asked(tmp_path: Path) -> None:
     tiny = {**SMALL, "n_train": 1, "n_val": 1, "frames": 3}
     with pytest.raises(FileExistsError, match="bench"):
         make_synthetic(out, **tiny)
+    with pytest.raises(FileExistsError, match="not a synthetic benchmark written by gcseg"):
+        make_synthetic(out, overwrite=True, **tiny)  # only a folder make-synthetic wrote
     assert (out / "keep.txt").read_text() == "precious"
-    make_synthetic(out, overwrite=True, **tiny)
-    assert not (out / "keep.txt").exists()
-    assert json.loads((out / "synthetic.json").read_text())["parameters"]["frames"] == 3
+    (out / "keep.txt").unlink()
+    make_synthetic(out, **tiny)  # an empty folder is filled
+    make_synthetic(out, overwrite=True, **{**tiny, "frames": 2})
+    assert json.loads((out / "synthetic.json").read_text())["parameters"]["frames"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench"]
 
 

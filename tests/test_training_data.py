@@ -208,3 +208,37 @@ def test_video_clips():
     assert sample["masks"].shape == (3, 1, 32, 48)
     assert sample["masks"][0].sum() > 0
     assert set(sample["masks"].unique().tolist()) <= {0.0, 1.0}
+
+
+def test_void_pixels_are_marked_and_left_out_of_the_loss(tmp_path):
+    """Label 255 (void) is background for the network's inputs, but no term of eq. 3 counts
+    it: pairs and clips carry a void mask, and the trainer's loss leaves those pixels out."""
+    from gcseg.train import Trainer
+    from tests.conftest import small_config
+
+    frames, masks = square_video(frames=6, size=(64, 96))
+    masks = masks.copy()
+    masks[:, :, :8] = 255  # a void band on the left of every frame
+    root = write_davis(tmp_path / "davis", {"v": (frames, masks)}, split="train")
+    dataset = DavisDataset(root, "2017", "train")
+    pair = VideoPairs(dataset, (64, 96), samples_per_epoch=2, augment=False, seed=0)[0]
+    band = torch.zeros(1, 64, 96, dtype=torch.bool)
+    band[:, :, :8] = True
+    assert torch.equal(pair["target_void"], band) and torch.equal(pair["ref_void"], band)
+    assert set(pair["target_mask"].unique().tolist()) <= {0.0, 1.0}  # inputs stay 0/1
+    clip = VideoClips(dataset, (64, 96), clip_length=3, samples_per_epoch=2, augment=False)[0]
+    assert clip["voids"].shape == (3, 1, 64, 96) and torch.equal(clip["voids"][0], band)
+
+    config = small_config("full")
+    config.data.root = str(root)
+    trainer = Trainer(config, tmp_path / "run", device="cpu", progress=False)
+    batch = {key: value[None] for key, value in pair.items()}
+    clips = {key: value[None] for key, value in clip.items()}
+    with torch.no_grad():
+        assert float(trainer._loss(trainer.model, "video", batch)) > 0
+        assert float(trainer._loss(trainer.model, "recurrent", clips)) > 0
+        batch["target_void"] = torch.ones_like(batch["target_void"])
+        batch["ref_void"] = torch.ones_like(batch["ref_void"])
+        clips["voids"] = torch.ones_like(clips["voids"])
+        assert float(trainer._loss(trainer.model, "video", batch)) == 0.0  # nothing counts
+        assert float(trainer._loss(trainer.model, "recurrent", clips)) == 0.0

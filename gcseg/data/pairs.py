@@ -37,6 +37,7 @@ from gcseg.data.transforms import (
     random_crop_box,
     to_tensor_image,
     to_tensor_mask,
+    to_tensor_void,
 )
 
 __all__ = ["INTERVALS", "SimulatedPairs", "VideoPairs", "VideoClips", "sample_interval"]
@@ -206,9 +207,11 @@ class VideoPairs(_VideoSamples):
         return {
             "ref_image": to_tensor_image(images[0]),
             "ref_mask": to_tensor_mask(masks[0] == object_id),
+            "ref_void": to_tensor_void(masks[0]),
             "target_image": to_tensor_image(images[2]),
             "target_prev_mask": to_tensor_mask(prev),
             "target_mask": to_tensor_mask(masks[2] == object_id),
+            "target_void": to_tensor_void(masks[2]),
         }
 
 
@@ -250,4 +253,5 @@ class VideoClips(_VideoSamples):
         return {
             "images": torch.stack([to_tensor_image(image) for image in images]),
             "masks": torch.stack([to_tensor_mask(mask == object_id) for mask in masks]),
+            "voids": torch.stack([to_tensor_void(mask) for mask in masks]),
         }

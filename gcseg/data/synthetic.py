@@ -26,7 +26,8 @@ Output (``make_synthetic``)::
     <out>/ImageSets/2017/{train,val}.txt                 the same lists for 2016 (objects merged)
     <out>/ImageSets/2016/{train,val}.txt
     <out>/attributes.json    {"codes": {CODE: description}, "sequences": {seq: [CODE, ...]}}
-    <out>/synthetic.json     parameters, seed, format version, per-object summaries
+    <out>/synthetic.json     parameters, seed, format version, per-object summaries; its
+                             ``generator`` field marks a folder ``--overwrite`` may replace
 
 The same arguments give byte-identical files (with the same numpy, OpenCV, Pillow and
 scikit-image): every video draws from its own ``numpy.random.SeedSequence(seed,
@@ -70,6 +71,7 @@ __all__ = [
     "ObjectInfo",
     "SyntheticVideo",
     "camera_motion",
+    "check_synthetic_folder",
     "make_synthetic",
     "measure_attributes",
     "render_video",
@@ -714,6 +716,36 @@ def _write_video(root: Path, name: str, video: SyntheticVideo, quality: int) -> 
         write_annotation(root / "Annotations" / "480p" / name / f"{t:05d}.png", video.masks[t])
 
 
+GENERATOR = "gcseg.data.synthetic.make_synthetic"
+"""The ``generator`` field of ``synthetic.json``: the marker of a folder :func:`make_synthetic`
+wrote, the only kind its ``overwrite`` replaces."""
+
+WRITTEN = ("JPEGImages", "Annotations", "ImageSets", "attributes.json", "synthetic.json")
+"""What :func:`make_synthetic` writes at the root of a benchmark."""
+
+
+def check_synthetic_folder(folder: str | os.PathLike) -> None:
+    """Raise FileExistsError unless ``folder`` is a benchmark :func:`make_synthetic` wrote: its
+    ``synthetic.json`` names :data:`GENERATOR` and nothing else was added at its root."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / "synthetic.json").read_text(encoding="utf-8"))
+        generator = meta["generator"]
+    except (OSError, ValueError, TypeError, KeyError):
+        generator = None
+    if generator != GENERATOR:
+        raise FileExistsError(
+            f"{folder}: not a synthetic benchmark written by gcseg (no synthetic.json from "
+            "make-synthetic): --overwrite replaces only one; choose another --out or remove "
+            "the folder yourself")
+    extra = sorted(entry.name for entry in folder.iterdir() if entry.name not in WRITTEN)
+    if extra:
+        raise FileExistsError(
+            f"{folder}: holds {', '.join(extra[:3])}{' ...' if len(extra) > 3 else ''}, which "
+            "make-synthetic did not write: --overwrite would delete it; move it away or "
+            "choose another --out")
+
+
 def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
 
@@ -758,7 +790,7 @@ def _generate(
     _write_json(root / "attributes.json", {"codes": ATTRIBUTE_CODES, "sequences": attributes})
     _write_json(root / "synthetic.json", {
         "format_version": FORMAT_VERSION,
-        "generator": "gcseg.data.synthetic.make_synthetic",
+        "generator": GENERATOR,
         "parameters": parameters,
         "scikit_image": skimage.__version__,
         "photos": [photo.name for photo in photos],
@@ -790,11 +822,18 @@ def make_synthetic(
         frames: frames per video, an int or an inclusive ``(min, max)`` range drawn per video.
         size: ``(H, W)`` of the frames (the folders are still named ``480p``, as in DAVIS).
         progress: show a tqdm progress bar over the videos.
-        overwrite: replace an existing non-empty ``out_dir`` (otherwise refuse).
+        overwrite: replace an existing non-empty ``out_dir`` (otherwise refuse), only when it
+            is a benchmark this function wrote (:func:`check_synthetic_folder`).
         quality: JPEG quality of the frames.
 
-    The files are written into a temporary sibling folder that is renamed into place at the
-    end, so an interrupted run never leaves a half-written dataset at ``out_dir``.
+    The files are written into a staging folder beside ``out_dir`` (``.<name>.partial-...``)
+    that is renamed into place at the end (:func:`gcseg.runtime.staged_folder`), so an
+    interrupted run never leaves a half-written dataset at ``out_dir``; the staging folder of
+    a run killed outright is removed at the next start.
+
+    Raises:
+        FileExistsError: ``out_dir`` is a file, or a non-empty folder and ``overwrite`` is
+            false, or not a benchmark written here (checked before anything is written).
     """
     out = Path(out_dir)
     size, frame_range = _check_size(size), _frame_range(frames)
@@ -803,16 +842,12 @@ def make_synthetic(
     counts = {"train": int(n_train), "val": int(n_val)}
     if min(counts.values()) < 0 or sum(counts.values()) == 0:
         raise ValueError(f"need n_train, n_val >= 0 and at least one video, got {counts}")
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out}: folder exists and is not empty (pass overwrite=True)")
     parameters = {
         "seed": int(seed), "n_train": counts["train"], "n_val": counts["val"],
         "frames": list(frame_range) if not isinstance(frames, (int, np.integer)) else int(frames),
         "size": list(size), "quality": int(quality),
     }
-    with staged_folder(out) as partial:
+    with staged_folder(out, overwrite, replaceable=check_synthetic_folder) as partial:
         _generate(partial, seed=int(seed), counts=counts, frames=frame_range, size=size,
                   quality=int(quality), progress=progress, parameters=parameters)
     return out

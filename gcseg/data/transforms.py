@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 import torch
 
+from gcseg.data.davis import VOID_ID
+
 __all__ = [
     "bounding_box",
     "random_crop_box",
@@ -127,3 +129,16 @@ def to_tensor_image(image: np.ndarray) -> torch.Tensor:
 def to_tensor_mask(mask: np.ndarray) -> torch.Tensor:
     """``(H, W)`` mask → ``(1, H, W)`` float32 with values 0/1."""
     return torch.from_numpy((np.asarray(mask) > 0).astype(np.float32))[None]
+
+
+
+def to_tensor_void(labels: np.ndarray) -> torch.Tensor:
+    """``(H, W)`` id labels → ``(1, H, W)`` bool, True on void pixels (``VOID_ID``, 255)."""
+    return torch.from_numpy(np.asarray(labels) == VOID_ID)[None]
+
+
+def loss_target(mask: torch.Tensor, void: torch.Tensor | None) -> torch.Tensor:
+    """A 0/1 ``mask`` as the loss's target: ``VOID_ID`` where ``void`` (the value
+    :func:`gcseg.model.gcseg_loss` leaves out); ``mask`` itself when ``void`` is None."""
+    return mask if void is None else mask.masked_fill(void, float(VOID_ID))
+

@@ -41,6 +41,7 @@ __all__ = [
     "FOUNDATION_PATH",
     "WeightsUnavailableError",
     "load_backbone_state",
+    "state_dict_mismatch",
 ]
 
 LEVELS = ("res2", "res3", "res4", "res5")
@@ -95,7 +96,13 @@ def _imagenet_state_dict(backbone: str) -> dict[str, Tensor]:
     filename = weights.url.rsplit("/", 1)[-1]
     cached = Path(torch.hub.get_dir()) / "checkpoints" / filename
     if cached.is_file():
-        return torch.load(cached, map_location="cpu", weights_only=True)
+        try:
+            return torch.load(cached, map_location="cpu", weights_only=True)
+        except Exception as error:  # a truncated download, say
+            raise WeightsUnavailableError(
+                f"the cached ImageNet weights {cached} are not readable "
+                f"({type(error).__name__}: {_first_line(error)}): delete the file to download "
+                "them again") from None
     how = (
         f"To get them: on a machine with internet run\n"
         f"    python -c \"import torchvision; torchvision.models.{backbone}"
@@ -117,17 +124,80 @@ def _imagenet_state_dict(backbone: str) -> dict[str, Tensor]:
 
 
 def load_backbone_state(path: str | Path) -> dict[str, Tensor]:
-    """Read a local state dict (torchvision ResNet keys, or FeatureExtractor keys)."""
+    """Read a local state dict (torchvision ResNet keys, or FeatureExtractor keys).
+
+    Read with ``weights_only=True`` (a file cannot run code); a file that is not a readable
+    state dict (random bytes, truncated, a pickled list, values that are not tensors) raises
+    :class:`WeightsUnavailableError` naming it."""
     path = Path(path)
+    if path.is_dir():
+        raise WeightsUnavailableError(f"model.weights {path}: a folder, not a weights file")
     if not path.is_file():
         raise FileNotFoundError(f"backbone weights file not found: {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for a bad file
+        raise WeightsUnavailableError(
+            f"model.weights {path}: not a readable state dict, truncated or not written by "
+            f"torch.save ({type(error).__name__}: {_first_line(error)})") from None
     for key in ("state_dict", "model", "extractor"):  # common checkpoint wrappers
         if isinstance(state, dict) and key in state and isinstance(state[key], dict):
             state = state[key]
     if not isinstance(state, dict):
-        raise WeightsUnavailableError(f"{path}: expected a state dict, got {type(state)}")
+        raise WeightsUnavailableError(
+            f"model.weights {path}: expected a state dict (names to tensors), got a "
+            f"{type(state).__name__}")
+    wrong = [str(key) for key, value in state.items()
+             if not isinstance(key, str) or not isinstance(value, Tensor)]
+    if wrong:
+        raise WeightsUnavailableError(
+            f"model.weights {path}: expected a state dict (names to tensors); {len(wrong)} "
+            f"entries are not tensors ({', '.join(wrong[:3])}{', ...' if len(wrong) > 3 else ''})")
     return state
+
+
+def _first_line(error: BaseException, limit: int = 200) -> str:
+    """The line of a (long) torch.load error that says what is wrong."""
+    text = str(error).strip()
+    # weights_only's refusal opens with a paragraph on PyTorch 2.6; the cause comes later
+    _, found, cause = text.partition("WeightsUnpickler error:")
+    if found:
+        line = " ".join(cause.split("Check the documentation")[0].split())
+    else:
+        line = text.splitlines()[0] if text else ""
+    return line if len(line) <= limit else line[:limit] + " ..."
+
+
+def state_dict_mismatch(module: nn.Module, state: dict[str, Tensor], limit: int = 3,
+                        ignore_missing: tuple[str, ...] = ()) -> str | None:
+    """How ``state`` does not fit ``module`` in a few words, or ``None`` when it fits.
+
+    The counts of missing, unexpected and wrongly shaped entries with the first ``limit`` of
+    each; ``load_state_dict``'s own message lists every key, tens of kilobytes for a ResNet.
+    ``ignore_missing`` names entries the module may keep (e.g. ``conv1_mask.weight``)."""
+    ours = module.state_dict()
+    missing = [key for key in ours if key not in state and key not in ignore_missing]
+    unexpected = [key for key in state if key not in ours]
+    reshaped = [key for key in ours if key in state and (
+        not isinstance(state[key], Tensor) or state[key].shape != ours[key].shape)]
+
+    def listing(keys: list[str]) -> str:
+        return ", ".join(keys[:limit]) + (", ..." if len(keys) > limit else "")
+
+    def shape(value: object) -> str:
+        return str(tuple(value.shape)) if isinstance(value, Tensor) else type(value).__name__
+
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing ({listing(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected ({listing(unexpected)})")
+    if reshaped:
+        shown = "; ".join(f"{key} {shape(state[key])} for {tuple(ours[key].shape)}"
+                          for key in reshaped[:limit])
+        parts.append(f"{len(reshaped)} of another shape ({shown}"
+                     f"{'; ...' if len(reshaped) > limit else ''})")
+    return ", ".join(parts) or None
 
 
 def _dilate_stage(stage: nn.Sequential, dilation: int, previous: int) -> None:
@@ -236,13 +306,12 @@ class FeatureExtractor(nn.Module):
             state, source = load_backbone_state(weights), str(weights)
         dropped = ("fc.",) if self.layer4 is not None else ("fc.", "layer4.")
         state = {k: v for k, v in state.items() if not k.startswith(dropped)}
-        missing, unexpected = self.load_state_dict(state, strict=False)
-        missing = [k for k in missing if k != "conv1_mask.weight"]
-        if missing or unexpected:
+        problem = state_dict_mismatch(self, state, ignore_missing=("conv1_mask.weight",))
+        if problem:
             raise WeightsUnavailableError(
-                f"{source} do not fit a {self.backbone_name} extractor: "
-                f"missing {missing[:5]}, unexpected {unexpected[:5]}"
-            )
+                f"{source} do not fit a {self.backbone_name} extractor up to "
+                f"{self.top_level}: {problem}")
+        self.load_state_dict(state, strict=False)
 
     def set_frozen(self, frozen: bool = True) -> None:
         """Freeze (no gradients, BatchNorm in eval mode) or unfreeze the whole extractor."""

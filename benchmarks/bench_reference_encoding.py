@@ -1,0 +1,80 @@
+"""J&F and seconds per frame of the two ways a segmented frame is encoded as a reference.
+
+``cached`` (the default) keeps the features that segmented frame t, E(I_t, M_{t-1}), masked with
+its result; ``own-mask`` encodes frame t again with its result, E(I_t, M_t), as training does
+(one more backbone pass per frame).  Both segment the same split with the same model; the runs
+alternate (cached, own-mask, own-mask, cached, ...) so that a machine's drift in speed touches
+both alike, and the seconds per frame are the mean over the rounds (J&F does not change between
+rounds: inference is deterministic).  See ``benchmarks/README.md``::
+
+    python benchmarks/bench_reference_encoding.py --davis data/synthetic \\
+        --out benchmarks/results/reference_encoding_cpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import sys
+from pathlib import Path
+
+from gcseg.checkpoint import SHIPPED_CHECKPOINT, load_model
+from gcseg.config import REFERENCE_ENCODINGS
+from gcseg.model_card import score_on_split
+from gcseg.runtime import configure_threads, pick_device, provenance, write_json
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--davis", type=Path, required=True, help="dataset root")
+    parser.add_argument("--split", default="val")
+    parser.add_argument("--checkpoint", type=Path, default=SHIPPED_CHECKPOINT)
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each encoding")
+    parser.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
+    parser.add_argument("--out", type=Path, required=True, help="JSON report")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    args = parser.parse_args(argv)
+    if args.out.exists() and not args.overwrite:
+        print(f"error: {args.out} exists (pass --overwrite to replace it)", file=sys.stderr)
+        return 2
+    configure_threads()
+    device = pick_device(args.device)
+    model, config = load_model(args.checkpoint, device)
+    runs: dict[str, list[dict]] = {name: [] for name in REFERENCE_ENCODINGS}
+    for round_index in range(args.rounds):
+        order = REFERENCE_ENCODINGS if round_index % 2 == 0 else REFERENCE_ENCODINGS[::-1]
+        for name in order:
+            settings = copy.deepcopy(config)
+            settings.inference.reference_encoding = name
+            scores = score_on_split(model, settings, args.davis, args.split, str(device),
+                                    copy_first=False)
+            runs[name].append(scores)
+            print(f"round {round_index + 1} {name:>8}: J&F {scores['gcseg']['J&F-Mean']:.4f}, "
+                  f"{scores['seconds_per_frame']:.4f} s/frame")
+    rows = {}
+    for name, scores in runs.items():
+        rows[name] = {
+            **scores[0]["gcseg"],
+            "seconds_per_frame": statistics.mean(s["seconds_per_frame"] for s in scores),
+            "seconds_per_frame_runs": [s["seconds_per_frame"] for s in scores],
+            "same_scores_every_round": all(s["gcseg"] == scores[0]["gcseg"] for s in scores),
+        }
+    report = {
+        "command": "python benchmarks/bench_reference_encoding.py "
+                   + " ".join(argv if argv is not None else sys.argv[1:]),
+        "checkpoint": str(args.checkpoint),
+        "dataset": str(args.davis),
+        "split": args.split,
+        "videos": runs[REFERENCE_ENCODINGS[0]][0]["videos"],
+        "rounds": args.rounds,
+        "encodings": rows,
+        **provenance(device),
+    }
+    write_json(args.out, report)
+    print(f"-> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
