@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 TORCH_PACKAGES ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab lint clean
+.PHONY: demo test test-fast lab lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,15 +27,22 @@ demo: $(STAMP)
 	$(PY) -m gcseg demo --workdir runs/demo $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT)) \
 		$(if $(TRAIN_MINUTES),--train-minutes $(TRAIN_MINUTES))
 
-# Unit tests, then every notebook executed by nbval in quick mode.
-test: $(STAMP)
-	MPLBACKEND=Agg GCSEG_QUICK=1 GCSEG_THREADS=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env
+PYTEST := MPLBACKEND=Agg GCSEG_QUICK=1 GCSEG_THREADS=1 $(PY) -m pytest
+
+# Lint (ruff, with complexity and argument-count limits), then the unit tests and every notebook
+# executed by nbval in quick mode; the 15 slowest tests are listed at the end.
+test: lint
+	$(PYTEST) tests notebooks --nbval-lax --nbval-current-env --durations=15
+
+# The same without the tests marked slow (training runs, subprocess CLIs, the demo, DDP).
+test-fast: lint
+	$(PYTEST) tests -m "not slow" --durations=15
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gcseg tests
+	$(VENV)/bin/ruff check gcseg tests benchmarks data_prep
 
 clean:
 	rm -rf runs .pytest_cache

@@ -1,6 +1,6 @@
 """Seconds per frame of GCSeg's inference engine, and of its backbone alone.
 
-The same as ``python -m gcseg bench`` (the measuring lives in :mod:`gcseg.benchmark`); see
+The same as ``python -m gcseg bench`` (the measuring lives in :mod:`gcseg.speed`); see
 ``benchmarks/README.md``. Examples::
 
     python benchmarks/bench_inference.py --quick

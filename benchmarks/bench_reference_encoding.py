@@ -21,8 +21,10 @@ from pathlib import Path
 
 from gcseg.checkpoint import SHIPPED_CHECKPOINT, load_model
 from gcseg.config import REFERENCE_ENCODINGS
+from gcseg.data import DavisDataset
+from gcseg.files import write_json
 from gcseg.model_card import score_on_split
-from gcseg.runtime import configure_threads, pick_device, provenance, write_json
+from gcseg.runtime import configure_threads, pick_device, provenance
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,14 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     configure_threads()
     device = pick_device(args.device)
     model, config = load_model(args.checkpoint, device)
+    dataset = DavisDataset(args.davis, config.data.year, args.split, config.data.resolution)
     runs: dict[str, list[dict]] = {name: [] for name in REFERENCE_ENCODINGS}
     for round_index in range(args.rounds):
         order = REFERENCE_ENCODINGS if round_index % 2 == 0 else REFERENCE_ENCODINGS[::-1]
         for name in order:
             settings = copy.deepcopy(config)
             settings.inference.reference_encoding = name
-            scores = score_on_split(model, settings, args.davis, args.split, str(device),
-                                    copy_first=False)
+            scores = score_on_split(model, settings, dataset, str(device), copy_first=False)
             runs[name].append(scores)
             print(f"round {round_index + 1} {name:>8}: J&F {scores['gcseg']['J&F-Mean']:.4f}, "
                   f"{scores['seconds_per_frame']:.4f} s/frame")

@@ -6,15 +6,13 @@
 Reads the folder with gcseg's own DAVIS reader (layout, split files, one palette-PNG annotation
 per frame, frame size = annotation size), prints sequences, frames, objects and frame sizes per
 split and warns where they differ from the official release.  A format error exits with status 2
-and names the file.  The logic is :func:`gcseg.data.prepare.check_davis`.
+and names the file.  The same as ``python -m gcseg data check`` (needs gcseg installed:
+``pip install -e .``); the logic is :func:`gcseg.data.davis_check.check_davis`.
 """
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's gcseg
-
-from gcseg.data.prepare import check_davis_main  # noqa: E402
+from gcseg.cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(check_davis_main())
+    raise SystemExit(main(["data", "check", *sys.argv[1:]]))

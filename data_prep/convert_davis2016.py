@@ -7,15 +7,13 @@ The release stores grayscale masks (0 background, 255 the object) and split file
 which 255 means *void*; this writes palette PNGs with object id 1, copies (or ``--link``s) the
 JPEG frames and writes ``ImageSets/2016/{train,val}.txt``.  The output is built in a temporary
 folder and renamed into place; an existing output is replaced only with ``--overwrite``.
-The logic is :func:`gcseg.data.prepare.convert_davis2016`.
+The same as ``python -m gcseg data convert-davis2016`` (needs gcseg installed:
+``pip install -e .``); the logic is :func:`gcseg.data.davis2016.convert_davis2016`.
 """
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's gcseg
-
-from gcseg.data.prepare import convert_davis2016_main  # noqa: E402
+from gcseg.cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(convert_davis2016_main())
+    raise SystemExit(main(["data", "convert-davis2016", *sys.argv[1:]]))

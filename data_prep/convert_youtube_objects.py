@@ -8,15 +8,14 @@ Reads Jain & Grauman's release (``<class>/data/<video>/shots/<shot>/images/`` fr
 annotated frame, frames renumbered ``00000.jpg, ...``, palette-PNG annotations (object id 1) for
 the annotated frames only; ``youtube_objects.json`` lists them.  The output is built in a
 temporary folder and renamed into place; an existing output is replaced only with
-``--overwrite``.  The logic is :func:`gcseg.data.prepare.convert_youtube_objects`.
+``--overwrite``.  The same as ``python -m gcseg data convert-youtube-objects`` (needs gcseg
+installed: ``pip install -e .``); the logic is
+:func:`gcseg.data.youtube_objects.convert_youtube_objects`.
 """
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's gcseg
-
-from gcseg.data.prepare import convert_youtube_objects_main  # noqa: E402
+from gcseg.cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(convert_youtube_objects_main())
+    raise SystemExit(main(["data", "convert-youtube-objects", *sys.argv[1:]]))

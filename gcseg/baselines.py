@@ -17,7 +17,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gcseg.data.davis import DavisDataset, Sequence, write_sequence_results
-from gcseg.runtime import dataset_inputs, results_folder
+from gcseg.files import dataset_inputs, results_folder
 
 __all__ = ["BASELINES", "run_baseline"]
 
@@ -58,7 +58,7 @@ def run_baseline(
 
     The results folder has the official layout ``<results_dir>/<seq>/<frame>.png``.  It is
     written whole into a staging folder and swapped in at the end
-    (:func:`gcseg.runtime.results_folder`): a killed run leaves the old results as they were,
+    (:func:`gcseg.files.results_folder`): a killed run leaves the old results as they were,
     and the new ones are never mixed with them.  An existing non-empty ``results_dir`` is
     replaced only with ``overwrite`` (the command line's ``--overwrite``; the library's default,
     so a notebook can run again) and only when it holds results; never the dataset's folders.

@@ -4,11 +4,9 @@ A checkpoint is a dict with ``model`` (state dict), ``optimizer``, ``step``, ``s
 ``config`` (the plain-dict :class:`~gcseg.config.GCSegConfig`) and ``metrics``.
 
 - :func:`save_checkpoint` writes to a temporary file in the same folder and renames it over the
-  target, so an interrupted save never replaces a good checkpoint with half a file.  The
-  temporary file is ``.<name>.<pid>.<random>.tmp``; a save killed outright (SIGTERM, SIGKILL)
-  leaves it behind, and the next save of ``<name>`` in that folder removes it (only files of
-  that pattern whose process no longer runs, and of earlier versions, ``.<name>.<random>.tmp``,
-  only when older than :data:`STALE_AFTER_SECONDS`).
+  target (:func:`gcseg.files.atomic_write`), so an interrupted save never replaces a good
+  checkpoint with half a file; the temporary file of a save killed outright is removed by the
+  next save.
 - :func:`export_model` never writes over its own input, nor over an existing file without
   ``overwrite``.
 - :func:`load_checkpoint` uses ``torch.load(weights_only=True)``: only tensors and plain
@@ -19,19 +17,15 @@ A checkpoint is a dict with ``model`` (state dict), ``optimizer``, ``step``, ``s
 from __future__ import annotations
 
 import os
-import re
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from gcseg.runtime import check_output_file, make_folder, process_alive
+from gcseg.files import atomic_write, check_output_file
 
 __all__ = ["SHIPPED_CHECKPOINT", "CheckpointError", "save_checkpoint", "load_checkpoint",
-           "load_model", "model_from_payload", "export_model", "check_export_paths",
-           "remove_stale_temporaries"]
+           "load_model", "model_from_payload", "export_model", "check_export_paths"]
 
 REQUIRED_KEYS = ("model", "config")
 
@@ -44,54 +38,10 @@ class CheckpointError(RuntimeError):
     """A checkpoint file is missing, unreadable or not a gcseg checkpoint."""
 
 
-STALE_AFTER_SECONDS = 3600
-"""Age after which a temporary file without a process id in its name counts as stale."""
-
-
-def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
-    """Remove the temporary files that killed saves of ``path`` left beside it; returns them.
-
-    Only ``.<name>.<pid>.<random>.tmp`` files whose process no longer runs, and
-    ``.<name>.<random>.tmp`` (earlier versions) older than :data:`STALE_AFTER_SECONDS`."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        return []
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:(\d+)\.)?[A-Za-z0-9_]+\.tmp")
-    removed = []
-    for entry in path.parent.iterdir():
-        match = pattern.fullmatch(entry.name)
-        if not match or not entry.is_file() or entry.is_symlink():
-            continue
-        if match.group(1) is not None:
-            stale = not process_alive(int(match.group(1)))
-        else:
-            try:
-                stale = time.time() - entry.stat().st_mtime > STALE_AFTER_SECONDS
-            except OSError:
-                stale = False
-        if stale:
-            entry.unlink(missing_ok=True)
-            removed.append(entry)
-    return removed
-
-
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` to ``path`` atomically (temp file in the same folder, then rename);
-    first remove the temporary files of earlier saves of ``path`` that were killed."""
-    path = Path(path)
-    make_folder(path.parent)
-    remove_stale_temporaries(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
-                                    dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp_name)
-        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; a checkpoint is shared
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``payload`` to ``path`` atomically (:func:`gcseg.files.atomic_write`: a temporary
+    file in the same folder, then a rename; temporaries of killed saves are removed first)."""
+    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:

@@ -19,22 +19,25 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
-from gcseg.baselines import run_baseline
 from gcseg.checkpoint import SHIPPED_CHECKPOINT, CheckpointError, load_model
 from gcseg.config import get_preset
-from gcseg.data.davis import DavisDataset, read_annotation
-from gcseg.data.synthetic import make_synthetic
-from gcseg.evaluation import EvaluationResult, evaluate
-from gcseg.inference import VideoSegmenter, segment_dataset
+from gcseg.data import DavisDataset, read_annotation
+from gcseg.data.synthetic import SyntheticSpec, make_synthetic
+from gcseg.evaluation import EvaluationResult
+from gcseg.files import staged_folder, write_json, write_text
+from gcseg.inference import VideoSegmenter
 from gcseg.runtime import pick_device, provenance
+from gcseg.scoring import SplitScore, score_baseline, score_split
 from gcseg.viz.frames import label_strip, overlay, save_gif, side_by_side
+from gcseg.viz.training import plot_fresh_run
 
 __all__ = ["DEMO_SETTINGS", "demo_config", "prepare_benchmark", "run_demo"]
 
@@ -71,17 +74,17 @@ def demo_config(root: Path, quick: bool, seed: int):
 
 
 def prepare_benchmark(root: Path, seed: int, settings: dict) -> Path:
-    """Generate the benchmark unless ``root`` already holds one made with the same settings."""
+    """Generate the benchmark unless ``root`` already holds one made with the same settings
+    (``settings``: the other fields of :class:`~gcseg.data.synthetic.SyntheticSpec`)."""
+    spec = SyntheticSpec(seed=seed, **settings)
     meta = root / "synthetic.json"
     if meta.is_file():
         recorded = json.loads(meta.read_text()).get("parameters", {})
-        wanted = {"seed": seed, **{k: list(v) if isinstance(v, tuple) else v
-                                   for k, v in settings.items()}}
-        if all(recorded.get(k) == v for k, v in wanted.items()):
+        if all(recorded.get(k) == v for k, v in spec.parameters().items()):
             print(f"reusing the synthetic benchmark in {root}")
             return root
         print(f"{root} was made with other settings; generating it again")
-    return make_synthetic(root, seed=seed, overwrite=True, **settings)
+    return make_synthetic(root, spec, overwrite=True)
 
 
 def _train_fresh(root: Path, run_dir: Path, minutes: float, seed: int, device) -> dict:
@@ -97,10 +100,54 @@ def _train_fresh(root: Path, run_dir: Path, minutes: float, seed: int, device) -
     return train_or_reuse(config, run_dir, minutes, device)
 
 
-def _row(name: str, result: EvaluationResult, seconds_per_frame: float | None) -> dict:
-    stats = result.global_stats
-    return {"method": name, "J&F": stats["J&F-Mean"], "J": stats["J-Mean"],
-            "F": stats["F-Mean"], "seconds_per_frame": seconds_per_frame}
+@dataclass
+class _Scored:
+    """The methods a demo run scored on its one validation ``dataset``, in order: a report row
+    and the evaluator's result of each, and the results folder of each model (drawn in the
+    overlays).  Results are written into ``<workdir>/results/<key>``."""
+
+    workdir: Path
+    dataset: DavisDataset
+    device: torch.device
+    progress: bool
+    rows: list[dict] = field(default_factory=list)
+    results: dict[str, EvaluationResult] = field(default_factory=dict)
+    model_folders: dict[str, Path] = field(default_factory=dict)
+
+    def add(self, method: str, key: str, score: SplitScore, **extra) -> None:
+        """Record ``score`` of ``method`` (row name) under ``key`` (its report folder)."""
+        self.rows.append({"method": method, **score.result.means(),
+                          "seconds_per_frame": score.seconds_per_frame, **extra})
+        self.results[key] = score.result
+        if score.timing is not None:
+            self.model_folders[method] = score.result.results_dir
+
+    def baseline(self, method: str, key: str) -> None:
+        """Score the baseline ``key`` (``copy-first``) as row ``method``."""
+        self.add(method, key, score_baseline(key, self.dataset, self.workdir / "results" / key))
+
+    def checkpoint(self, method: str, key: str, path: Path, **extra) -> None:
+        """Segment with the model of checkpoint ``path`` and score it as row ``method``."""
+        model, config = load_model(path, self.device)
+        segmenter = VideoSegmenter.from_config(model, config, self.device)
+        score = score_split(segmenter, self.dataset, self.workdir / "results" / key,
+                            progress=self.progress)
+        self.add(method, key, score, model=str(path), **extra)
+
+
+def _score_fresh_run(scored: _Scored, seed: int, minutes: float) -> tuple[Path, dict]:
+    """Train the fresh model for ``minutes`` (or reuse it), score its snapshots (the learning
+    curve) and the model; returns its run folder and the summary of its training."""
+    from gcseg.short_run import learning_curve
+
+    run_dir = scored.workdir / f"train-{minutes:g}min-seed{seed}"
+    summary = _train_fresh(scored.dataset.root, run_dir, minutes, seed, scored.device)
+    print("scoring the snapshots of the fresh run (its learning curve) ...")
+    curve = learning_curve(run_dir, scored.dataset, device=str(scored.device))
+    scored.checkpoint(f"GCSeg fresh, {minutes:g} min here", "fresh", run_dir / "checkpoint.pt",
+                      trained_minutes=minutes, steps=summary["step"],
+                      stopped_by=summary.get("stopped_by", "steps"), learning_curve=curve)
+    return run_dir, summary
 
 
 def _table(rows: list[dict]) -> str:
@@ -155,35 +202,6 @@ def _pictures(dataset: DavisDataset, results: dict[str, Path], out: Path) -> lis
     return written
 
 
-def _learning_curve_figure(curve: list[dict], log_dir: Path, floors: dict[str, float],
-                           offset_seconds: float = 0.0):
-    """The fresh run: its training loss and its validation J&F against the minutes of its
-    budget (``offset_seconds``: the step timing before the training started)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from gcseg.short_run import plot_learning_curve
-    from gcseg.train import read_log
-
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
-    losses, _ = read_log(log_dir)
-    for stage in ("video", "recurrent"):
-        rows = [row for row in losses if row["stage"] == stage]
-        if rows:
-            left.plot([(float(r["seconds"]) + offset_seconds) / 60 for r in rows],
-                      [float(r["loss"]) for r in rows], label=stage,
-                      marker="o" if len(rows) < 3 else None)
-    left.set(xlabel="wall time of the run (minutes)", ylabel="loss (eq. 3)",
-             title="training loss of the fresh run")
-    if losses:
-        left.legend()
-    plot_learning_curve({"fresh run (trained here)": curve}, floors, ax=right)
-    figure.tight_layout()
-    return figure
-
-
 def run_demo(workdir: str | os.PathLike = "runs/demo", seed: int = 0, quick: bool = False,
              checkpoint: str | os.PathLike | None = None, device: str | None = None,
              train_minutes: float | None = None) -> Path:
@@ -191,9 +209,8 @@ def run_demo(workdir: str | os.PathLike = "runs/demo", seed: int = 0, quick: boo
 
     ``checkpoint`` (default: the shipped model) is segmented and scored beside copy-first;
     ``train_minutes`` also trains a fresh ``full`` model from the foundation for that many
-    minutes and scores it beside them."""
-    from gcseg.short_run import learning_curve
-
+    minutes and scores it beside them.  The validation split is opened once, and every method
+    is scored on that one dataset (:mod:`gcseg.scoring`)."""
     workdir = Path(workdir)
     settings = DEMO_SETTINGS["quick" if quick else "full"]
     device = pick_device(device)
@@ -205,76 +222,40 @@ def run_demo(workdir: str | os.PathLike = "runs/demo", seed: int = 0, quick: boo
     root = prepare_benchmark(workdir / "synthetic", seed, settings["benchmark"])
     dataset = DavisDataset(root, year="2017", split="val")
 
-    scored: dict[str, EvaluationResult] = {}
-    folders: dict[str, Path] = {}
-    rows = []
-    baseline_dir = workdir / "results" / "copy-first"
-    run_baseline("copy-first", dataset, baseline_dir, progress=False)
-    scored["copy-first"] = evaluate(root, baseline_dir, progress=False)
-    rows.append(_row("copy-first baseline", scored["copy-first"], None))
-
-    def segment(name: str, model_path: Path, folder: str, **extra) -> None:
-        model, config = load_model(model_path, device)
-        segmenter = VideoSegmenter.from_config(model, config, device)
-        results_dir = workdir / "results" / folder
-        timing = segment_dataset(segmenter, dataset, results_dir, progress=not quick)
-        scored[folder] = evaluate(root, results_dir, progress=False)
-        folders[name] = results_dir
-        rows.append({**_row(name, scored[folder], timing["seconds_per_frame"]),
-                     "model": str(model_path), **extra})
-
+    scored = _Scored(workdir, dataset, device, progress=not quick)
+    scored.baseline("copy-first baseline", "copy-first")
     print(f"segmenting with {checkpoint} ...")
-    segment(f"GCSeg shipped ({checkpoint.stem})", checkpoint, "shipped")
-    curve, run_dir = None, None
+    scored.checkpoint(f"GCSeg shipped ({checkpoint.stem})", "shipped", checkpoint)
+    fresh = None
     if train_minutes is not None:
-        run_dir = workdir / f"train-{train_minutes:g}min-seed{seed}"
-        summary = _train_fresh(root, run_dir, train_minutes, seed, device)
-        print("scoring the snapshots of the fresh run (its learning curve) ...")
-        curve = learning_curve(run_dir, root, device=str(device))
-        segment(f"GCSeg fresh, {train_minutes:g} min here", run_dir / "checkpoint.pt",
-                "fresh", trained_minutes=train_minutes, steps=summary["step"],
-                stopped_by=summary.get("stopped_by", "steps"), learning_curve=curve)
+        fresh = _score_fresh_run(scored, seed, train_minutes)
 
-    report = workdir / "report"
-    partial = workdir / ".report.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    for name, result in scored.items():
-        result.write_csvs(partial / name)
-    table = _table(rows)
-    attributes = _attribute_table(scored) if scored["shipped"].attributes else ""
     sources = [f"shipped model: {checkpoint}"]
-    if run_dir is not None:
+    if fresh is not None:
         sources.append(f"fresh model: trained here from the foundation for {train_minutes:g} "
-                       f"minutes ({rows[-1]['steps']} steps) in {run_dir}")
+                       f"minutes ({scored.rows[-1]['steps']} steps) in {fresh[0]}")
     header = (f"Synthetic benchmark {root} (seed {seed}), val split: {len(dataset)} videos; "
               f"device {device}.\n" + "\n".join(sources))
-    text = "\n\n".join(part for part in (header, table, attributes) if part)
-    (partial / "summary.txt").write_text(text + "\n")
-    (partial / "summary.json").write_text(json.dumps({
-        "rows": rows, "seed": seed, "quick": quick, "checkpoint": str(checkpoint),
-        "train_minutes": train_minutes,
-        "benchmark": {k: list(v) if isinstance(v, tuple) else v
-                      for k, v in settings["benchmark"].items()},
-        "wall_seconds": time.perf_counter() - started, **provenance(device),
-    }, indent=2))
-    if curve is not None:
-        floors = {"copy-first": rows[0]["J&F"], "shipped model": rows[1]["J&F"]}
-        figure = _learning_curve_figure(curve, run_dir, floors,
-                                        summary.get("calibration_seconds", 0.0))
-        figure.savefig(partial / "learning_curve.png", dpi=100)
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
-    _pictures(dataset, folders, partial)
-    if report.exists():
-        old = workdir / ".report.old"
-        shutil.rmtree(old, ignore_errors=True)
-        report.rename(old)
-        partial.rename(report)
-        shutil.rmtree(old)
-    else:
-        partial.rename(report)
+    attributes = _attribute_table(scored.results) if scored.results["shipped"].attributes else ""
+    text = "\n\n".join(part for part in (header, _table(scored.rows), attributes) if part)
+    record = {"rows": scored.rows, "seed": seed, "quick": quick, "checkpoint": str(checkpoint),
+              "train_minutes": train_minutes,
+              "benchmark": {k: list(v) if isinstance(v, tuple) else v
+                            for k, v in settings["benchmark"].items()},
+              "wall_seconds": time.perf_counter() - started, **provenance(device)}
+    report = workdir / "report"
+    with staged_folder(report) as partial:
+        for name, result in scored.results.items():
+            result.write_csvs(partial / name)
+        write_text(partial / "summary.txt", text + "\n")
+        write_json(partial / "summary.json", record)
+        if fresh is not None:
+            run_dir, summary = fresh
+            floors = {"copy-first": scored.rows[0]["J&F"], "shipped model": scored.rows[1]["J&F"]}
+            figure = plot_fresh_run(scored.rows[-1]["learning_curve"], run_dir, floors,
+                                    summary.get("calibration_seconds", 0.0))
+            figure.savefig(partial / "learning_curve.png", dpi=100)
+        _pictures(dataset, scored.model_folders, partial)
     print("\n" + text)
     print(f"\nreport written to {report}")
     return report

@@ -1,4 +1,4 @@
-"""The foundation: the project's offline stand-in for ImageNet weights (SPEC §11).
+"""The foundation: the project's offline stand-in for the paper's ImageNet weights (IV-A).
 
 The paper starts every model -- every variant of its ablations -- from an ImageNet-pretrained
 ResNet.  Offline, nothing plays that role, so the project ships its own: the ``tiny`` preset's
@@ -29,8 +29,9 @@ from gcseg.checkpoint import (
     save_checkpoint,
 )
 from gcseg.config import GCSegConfig
+from gcseg.data import DavisDataset
+from gcseg.files import write_json
 from gcseg.model.feature_extractor import FOUNDATION_PATH
-from gcseg.runtime import write_json
 
 __all__ = ["FOUNDATION_PATH", "export_foundation"]
 
@@ -87,7 +88,7 @@ def export_foundation(checkpoint: str | os.PathLike, out: str | os.PathLike,
     }
     if davis_root is not None:
         model, config = model_from_payload(payload, device or "cpu", source=str(checkpoint))
-        card["validation_of_the_trained_model"] = score_on_split(model, config, davis_root,
-                                                                 split, device)
+        dataset = DavisDataset(davis_root, data.year, split, data.resolution)
+        card["validation_of_the_trained_model"] = score_on_split(model, config, dataset, device)
     write_json(out.with_suffix(".json"), card)
     return out

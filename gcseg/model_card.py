@@ -12,54 +12,47 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 
-from gcseg.baselines import run_baseline
 from gcseg.checkpoint import load_checkpoint, load_model
-from gcseg.data.davis import DavisDataset
-from gcseg.evaluation import evaluate
-from gcseg.inference import VideoSegmenter, segment_dataset
-from gcseg.runtime import pick_device, provenance, write_json
+from gcseg.data import DavisDataset
+from gcseg.files import write_json
+from gcseg.inference import VideoSegmenter
+from gcseg.runtime import pick_device, provenance
+from gcseg.scoring import score_baseline, score_split
 
 __all__ = ["score_on_split", "training_record", "write_model_card"]
 
 
-def _scores(result) -> dict[str, float]:
-    return {key: round(float(value), 4) for key, value in result.global_stats.items()}
+def _rounded(stats: dict[str, float]) -> dict[str, float]:
+    """The evaluator's global statistics, rounded to 4 decimals (as a card shows them)."""
+    return {key: round(float(value), 4) for key, value in stats.items()}
 
 
-def score_on_split(model, config, davis_root: str | os.PathLike, split: str = "val",
-                   device: str | None = None, copy_first: bool = True) -> dict:
-    """Segment ``davis_root``/``split`` with ``model`` and score it, beside copy-first.
+def score_on_split(model, config, dataset: DavisDataset, device: str | None = None,
+                   copy_first: bool = True) -> dict:
+    """Segment ``dataset`` with ``model`` (the settings of ``config.inference``) and score it,
+    beside copy-first.
 
     Returns ``{"dataset", "split", "videos", "gcseg", "copy_first_baseline",
     "seconds_per_frame", "segment_seconds", "scored_with_*"}`` (the scores are the evaluator's
     global statistics, rounded to 4 decimals); ``copy_first=False`` leaves the baseline out
     (its ``copy_first_baseline`` is ``None``), for a caller scoring many models of one split."""
     device = pick_device(device)
-    dataset = DavisDataset(davis_root, config.data.year, split, config.data.resolution)
     segmenter = VideoSegmenter.from_config(model, config, device)
     with tempfile.TemporaryDirectory() as scratch:
-        started = time.perf_counter()
-        timing = segment_dataset(segmenter, dataset, Path(scratch) / "gcseg", progress=False)
-        segment_seconds = time.perf_counter() - started
-        gcseg_scores = _scores(evaluate(davis_root, Path(scratch) / "gcseg", split=split,
-                                        year=config.data.year, progress=False))
-        baseline_scores = None
-        if copy_first:
-            run_baseline("copy-first", dataset, Path(scratch) / "copy-first", progress=False)
-            baseline_scores = _scores(evaluate(davis_root, Path(scratch) / "copy-first",
-                                               split=split, year=config.data.year,
-                                               progress=False))
+        gcseg = score_split(segmenter, dataset, Path(scratch) / "gcseg")
+        baseline = (score_baseline("copy-first", dataset, Path(scratch) / "copy-first")
+                    if copy_first else None)
     return {
-        "dataset": str(davis_root),
-        "split": split,
+        "dataset": str(dataset.root),
+        "split": dataset.split,
         "videos": len(dataset),
-        "gcseg": gcseg_scores,
-        "copy_first_baseline": baseline_scores,
-        "seconds_per_frame": timing["seconds_per_frame"],
-        "segment_seconds": segment_seconds,
+        "gcseg": _rounded(gcseg.result.global_stats),
+        "copy_first_baseline": None if baseline is None else _rounded(
+            baseline.result.global_stats),
+        "seconds_per_frame": gcseg.seconds_per_frame,
+        "segment_seconds": gcseg.seconds,
         **{f"scored_with_{key}": value for key, value in provenance(device).items()},
     }
 
@@ -90,6 +83,7 @@ def write_model_card(
     exported = Path(exported)
     payload = load_checkpoint(exported)
     model, config = load_model(exported, pick_device(device))
+    dataset = DavisDataset(davis_root, config.data.year, split, config.data.resolution)
     card = {
         "checkpoint": exported.name,
         "size_bytes": exported.stat().st_size,
@@ -98,6 +92,6 @@ def write_model_card(
         "seed": payload["config"]["train"]["seed"],
         "trained_steps": payload.get("step"),
         "training": training_record(run_dir),
-        "validation": score_on_split(model, config, davis_root, split, device),
+        "validation": score_on_split(model, config, dataset, device),
     }
     return write_json(exported.with_suffix(".json"), card)

@@ -1,4 +1,4 @@
-"""Short runs that learn: a fresh GCSeg from the foundation in minutes of wall time (SPEC §11).
+"""Short runs that learn: a fresh GCSeg from the foundation in minutes of wall time.
 
 The paper starts every model from ImageNet weights and trains for days.  Here a run has minutes,
 so it starts from the project's foundation (``model.weights: foundation``,
@@ -33,16 +33,22 @@ from pathlib import Path
 import torch
 import yaml
 
-from gcseg.config import GCSegConfig, _merge, config_differences, get_preset, load_config
-from gcseg.data.davis import DavisDataset
-from gcseg.runtime import pick_device, write_json
+from gcseg.config import (
+    GCSegConfig,
+    config_differences,
+    get_preset,
+    load_config,
+    merge_settings,
+)
+from gcseg.data import DavisDataset
+from gcseg.files import write_json
+from gcseg.runtime import pick_device
 
 __all__ = [
     "RECIPES",
     "fit_steps",
     "learning_curve",
     "measure_step_seconds",
-    "plot_learning_curve",
     "recipe_config",
     "short_run",
     "train_or_reuse",
@@ -82,13 +88,13 @@ def recipe_config(root: str | os.PathLike, recipe: str = "cpu", variant: str = "
     if recipe == "cpu":
         height, width = height // 2, width // 2
     config = get_preset("tiny")
-    config = _merge(config, RECIPES[recipe], f"recipe {recipe!r}", prefix="")
+    config = merge_settings(config, RECIPES[recipe], f"recipe {recipe!r}", prefix="")
     config.model.variant = variant
     config.data.root = str(root)
     config.data.frame_size = (height, width)
     config.train.seed = seed
     if overrides:
-        config = _merge(config, overrides, "overrides", prefix="")
+        config = merge_settings(config, overrides, "overrides", prefix="")
     config.validate(f"recipe {recipe!r}")
     return config
 
@@ -107,8 +113,8 @@ def measure_step_seconds(config: GCSegConfig, device: str | torch.device | None 
         trainer = Trainer(config, scratch, device=device, progress=False)
         for stage in trainer.stages:
             times, last = [], time.perf_counter()
-            for index, batch in enumerate(trainer._batches(stage, 0)):
-                trainer._train_step(trainer.model, stage.name, batch)
+            for index, batch in enumerate(trainer.batches(stage, 0)):
+                trainer.train_step(trainer.model, stage.name, batch)
                 if trainer.device.type == "cuda":
                     torch.cuda.synchronize(trainer.device)
                 now = time.perf_counter()
@@ -127,18 +133,17 @@ def fit_steps(config: GCSegConfig, seconds: float, step_seconds: dict[str, float
 
     ``step_seconds`` is :func:`measure_step_seconds`'s answer; every stage keeps at least one
     step."""
-    train = config.train
-    counts = {"simulated": train.pretrain_steps if train.simulated_pretraining else 0,
-              "video": train.steps, "recurrent": train.recurrent_steps}
+    from gcseg.train.stages import STEP_KEYS, stage_counts
+
+    counts = stage_counts(config.train)
     planned = sum(counts[name] * step_seconds.get(name, 0.0) for name in counts)
     if planned <= 0:
         raise ValueError("the config has no training step to fit")
     scale = seconds / planned
     fitted = copy.deepcopy(config)
-    for name, key in (("simulated", "pretrain_steps"), ("video", "steps"),
-                      ("recurrent", "recurrent_steps")):
-        if counts[name]:
-            setattr(fitted.train, key, max(1, math.floor(counts[name] * scale)))
+    for name, count in counts.items():
+        if count:
+            setattr(fitted.train, STEP_KEYS[name], max(1, math.floor(count * scale)))
     return fitted
 
 
@@ -154,7 +159,7 @@ def short_run(config: GCSegConfig, out_dir: str | os.PathLike, minutes: float,
     summary adds ``budget_minutes``, ``step_seconds``, the ``first_plan`` and the re-planned
     ``steps`` and the entries of ``record`` (e.g. the command that ran it).
     """
-    from gcseg.train import StepBudget, train
+    from gcseg.train import RunLimits, StepBudget, train
 
     out_dir = Path(out_dir)
     if (out_dir / "checkpoint.pt").exists():
@@ -170,8 +175,8 @@ def short_run(config: GCSegConfig, out_dir: str | os.PathLike, minutes: float,
               + ", ".join(f"{k} {v:.2f} s/step" for k, v in step_seconds.items()) + ")")
     seconds = max(left, 1.0)
     summary = train(fitted, out_dir, device=str(device), progress=progress,
-                    max_seconds=seconds, snapshot_every=seconds / snapshots,
-                    budget=StepBudget(seconds, step_seconds))
+                    limits=RunLimits(max_seconds=seconds, snapshot_every=seconds / snapshots,
+                                     budget=StepBudget(seconds, step_seconds)))
     trained = load_config(out_dir / "config.yaml").train  # the counts as re-planned
     summary.update(budget_minutes=minutes, step_seconds=step_seconds,
                    calibration_seconds=60.0 * minutes - left,
@@ -209,53 +214,34 @@ def train_or_reuse(config: GCSegConfig, run_dir: str | os.PathLike, minutes: flo
 # ----------------------------------------------------------------------------- the curve
 
 
-def learning_curve(run_dir: str | os.PathLike, davis_root: str | os.PathLike,
-                   split: str = "val", device: str | None = None) -> list[dict]:
-    """Score every snapshot of a run on ``davis_root``/``split``: one row per snapshot,
-    ``{"seconds", "minutes", "step", "J&F", "J", "F"}`` (plus the calibration seconds of a
-    :func:`short_run`, so ``minutes`` counts the whole budget); also written to
-    ``<run_dir>/learning_curve.json``."""
+def learning_curve(run_dir: str | os.PathLike, dataset: DavisDataset,
+                   device: str | None = None) -> list[dict]:
+    """Score every snapshot of a run on ``dataset`` (e.g. the validation split): one row per
+    snapshot, ``{"seconds", "minutes", "step", "J&F", "J", "F"}`` (scores rounded to 4
+    decimals; ``seconds`` adds the calibration seconds of a :func:`short_run`, so ``minutes``
+    counts the whole budget); also written to ``<run_dir>/learning_curve.json``."""
     from gcseg.checkpoint import load_checkpoint, model_from_payload
-    from gcseg.model_card import score_on_split
+    from gcseg.inference import VideoSegmenter
+    from gcseg.scoring import score_split
 
     run_dir = Path(run_dir)
     summary_path = run_dir / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     offset = float(summary.get("calibration_seconds", 0.0))
+    device = pick_device(device)
     rows = []
     for path in sorted((run_dir / "snapshots").glob("s*.pt")):
         payload = load_checkpoint(path)
-        model, config = model_from_payload(payload, pick_device(device), source=str(path))
-        scores = score_on_split(model, config, davis_root, split, device,
-                                copy_first=False)["gcseg"]
+        model, config = model_from_payload(payload, device, source=str(path))
+        segmenter = VideoSegmenter.from_config(model, config, device)
+        with tempfile.TemporaryDirectory() as scratch:
+            scores = score_split(segmenter, dataset, Path(scratch) / "gcseg").result.means()
         seconds = float(payload["seconds"]) + offset
         rows.append({"seconds": round(seconds, 1), "minutes": round(seconds / 60, 2),
-                     "step": int(payload["step"]), "J&F": scores["J&F-Mean"],
-                     "J": scores["J-Mean"], "F": scores["F-Mean"]})
+                     "step": int(payload["step"]),
+                     **{key: round(float(value), 4) for key, value in scores.items()}})
     write_json(run_dir / "learning_curve.json", rows)
     return rows
-
-
-def plot_learning_curve(curves: dict[str, list[dict]], floors: dict[str, float] | None = None,
-                        ax=None):
-    """Validation J&F against wall minutes, one line per run, with horizontal floors (e.g.
-    ``{"copy-first": 0.127}``); returns the figure."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        figure, ax = plt.subplots(figsize=(6, 3.5))
-    else:
-        figure = ax.figure
-    for name, rows in curves.items():
-        ax.plot([row["minutes"] for row in rows], [row["J&F"] for row in rows],
-                marker="o", label=name)
-    for index, (name, value) in enumerate((floors or {}).items()):
-        ax.axhline(value, linestyle="--", color=f"C{len(curves) + index}", label=name)
-    ax.set(xlabel="wall time of the run (minutes)", ylabel="validation J&F", ylim=(0, 1),
-           title="J&F against wall time")
-    ax.legend(fontsize="small")
-    figure.tight_layout()
-    return figure
 
 
 def write_recipe_table(run_dirs: list[str | os.PathLike], out_dir: str | os.PathLike,
@@ -264,15 +250,9 @@ def write_recipe_table(run_dirs: list[str | os.PathLike], out_dir: str | os.Path
     ``<out_dir>/recipe.json`` -- one row per run: its last snapshot's J&F, the minutes, steps,
     device and threads, the settings it changed and its command -- beside the copy-first
     floor of the same validation videos, and ``learning_curves.png`` (J&F against time)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from gcseg.baselines import run_baseline
-    from gcseg.config import load_config
-    from gcseg.evaluation import evaluate
     from gcseg.runtime import provenance
+    from gcseg.scoring import score_baseline
+    from gcseg.viz.training import plot_learning_curve
 
     out_dir = Path(out_dir)
     rows, curves, roots = [], {}, set()
@@ -294,9 +274,8 @@ def write_recipe_table(run_dirs: list[str | os.PathLike], out_dir: str | os.Path
         raise ValueError(f"the runs were trained on different datasets: {sorted(roots)}")
     root = roots.pop()
     with tempfile.TemporaryDirectory() as scratch:
-        run_baseline("copy-first", DavisDataset(root, "2017", "val"), Path(scratch),
-                     progress=False)
-        copy_first = evaluate(root, scratch, progress=False).global_stats["J&F-Mean"]
+        copy_first = score_baseline("copy-first", DavisDataset(root, "2017", "val"),
+                                    Path(scratch)).result.jf_mean
     record = {"rows": rows, "copy_first": round(float(copy_first), 4), "dataset": root,
               "split": "val", "command": command,
               "device": ", ".join(sorted({str(row["device"]) for row in rows})),
@@ -304,5 +283,4 @@ def write_recipe_table(run_dirs: list[str | os.PathLike], out_dir: str | os.Path
     write_json(out_dir / "recipe.json", record)
     figure = plot_learning_curve(curves, {"copy-first": record["copy_first"]})
     figure.savefig(out_dir / "learning_curves.png", dpi=100)
-    plt.close(figure)
     return record

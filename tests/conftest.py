@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gcseg.data.davis import write_annotation, write_frame
+from gcseg.data.davis_writer import DavisWriter
 
 
 def write_davis(
@@ -18,19 +18,13 @@ def write_davis(
     attributes: dict[str, list[str]] | None = None,
 ) -> Path:
     """Write ``{name: (frames (T,H,W,3) uint8, masks (T,H,W) uint8)}`` in the DAVIS layout."""
-    import json
-
+    writer = DavisWriter(root)
     for name, (frames, masks) in videos.items():
-        for index, (frame, mask) in enumerate(zip(frames, masks, strict=True)):
-            write_frame(root / "JPEGImages" / "480p" / name / f"{index:05d}.jpg", frame)
-            write_annotation(root / "Annotations" / "480p" / name / f"{index:05d}.png", mask)
+        writer.video(name, frames, masks)
     for year in years:
-        split_file = root / "ImageSets" / year / f"{split}.txt"
-        split_file.parent.mkdir(parents=True, exist_ok=True)
-        split_file.write_text("".join(f"{name}\n" for name in videos))
+        writer.split(year, split, list(videos))
     if attributes is not None:
-        table = {"codes": {}, "sequences": attributes}
-        (root / "attributes.json").write_text(json.dumps(table))
+        writer.attributes({}, attributes)
     return root
 
 

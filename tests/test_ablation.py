@@ -20,15 +20,17 @@ from gcseg.ablation import (
 )
 from gcseg.cli import main
 from gcseg.config import VARIANTS
-from gcseg.data.synthetic import make_synthetic
+from gcseg.data.synthetic import SyntheticSpec, make_synthetic
 from tests.conftest import small_config
+
+pytestmark = pytest.mark.slow  # trains the ablation runs
 
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("ablation") / "synthetic"
-    return make_synthetic(root, seed=3, n_train=2, n_val=3, frames=5, size=(64, 96),
-                          progress=False)
+    spec = SyntheticSpec(seed=3, n_train=2, n_val=3, frames=5, size=(64, 96))
+    return make_synthetic(root, spec, progress=False)
 
 
 def _config(root: Path):

@@ -1,4 +1,4 @@
-"""Hostile DAVIS-layout inputs through ``python -m gcseg validate/evaluate`` (issue 13).
+"""Hostile DAVIS-layout inputs through ``python -m gcseg validate/evaluate``.
 
 Each case runs the command line in a subprocess and checks: exit status 2, one ``error:`` line
 that names the file and the fault, no traceback, and that no file of the dataset or the results
@@ -20,8 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gcseg import files
 from gcseg.data.davis import write_annotation, write_sequence_results
 from tests.conftest import square_video, write_davis
+
+pytestmark = pytest.mark.slow  # runs the command line in subprocesses
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -277,13 +280,15 @@ def test_out_that_is_read_only_is_named(tmp_path):
 def test_csv_writer_names_an_unwritable_folder(tmp_path, monkeypatch):
     """The same checks in-process (root ignores permissions, so they are simulated here)."""
     from gcseg import evaluation
+    from gcseg.data import DavisDataset
+    from gcseg.evaluation import report
 
     root, results = _dataset(tmp_path)
-    result = evaluation.evaluate(root, results, progress=False)
+    result = evaluation.evaluate(DavisDataset(root), results, progress=False)
     (tmp_path / "file").write_text("keep me\n")
     with pytest.raises(NotADirectoryError, match=re.escape(f"{tmp_path / 'file'}: is a file")):
         result.write_csvs(tmp_path / "file" / "sub")
-    monkeypatch.setattr(evaluation.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(report.os, "access", lambda path, mode: False)
     with pytest.raises(PermissionError, match=re.escape(f"{tmp_path}: folder not writable")):
         result.write_csvs(tmp_path / "new")
     monkeypatch.undo()
@@ -291,7 +296,7 @@ def test_csv_writer_names_an_unwritable_folder(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(evaluation.tempfile, "mkstemp", refuse)
-    with pytest.raises(PermissionError, match=r"global_results-val.csv: cannot write the CSV "
-                                              r"file \(Permission denied\)"):
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError, match=r"global_results-val.csv: cannot be written "
+                                              r"\(Permission denied\)"):
         result.write_csvs(tmp_path / "out")

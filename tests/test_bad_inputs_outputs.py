@@ -1,4 +1,4 @@
-"""Hostile outputs (issue 13): outputs that exist are never lost, and no leftovers.
+"""Hostile outputs: outputs that exist are never lost, and no leftovers.
 
 Each case runs the command line in a subprocess, as a user would, and checks the exit status
 (2), the one-line message (the path and what is wrong), that no traceback is printed, and that
@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from gcseg.checkpoint import load_checkpoint, remove_stale_temporaries, save_checkpoint
-from gcseg.runtime import clean_stale_staging, staged_folder, write_json
+from gcseg.checkpoint import load_checkpoint, save_checkpoint
+from gcseg.files import clean_stale_staging, remove_stale_temporaries, staged_folder, write_json
 from tests.conftest import small_config, square_video, write_davis
+
+pytestmark = pytest.mark.slow  # runs the command line in subprocesses
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_SYNTHETIC = ["--train", "0", "--val", "1", "--frames", "2", "--size", "48x64"]
@@ -210,7 +212,7 @@ def test_sigterm_during_make_synthetic_leaves_nothing_at_the_next_start(tmp_path
     assert partial, "make-synthetic never started writing"
     child.send_signal(signal.SIGTERM)
     assert child.wait(timeout=60) == -signal.SIGTERM
-    assert not data.exists() and partial[0].is_dir()  # what issue 13 saw
+    assert not data.exists() and partial[0].is_dir()  # what a killed run used to leave
 
     unrelated = tmp_path / ".bench.partial-notours"
     unrelated.mkdir()
@@ -331,7 +333,7 @@ def test_a_save_killed_by_sigterm_leaves_a_temporary_the_next_save_removes(tmp_p
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True)
     assert done.returncode == -signal.SIGTERM
     left = list(path.parent.glob(".checkpoint.pt.*.tmp"))
-    assert len(left) == 1 and left[0].stat().st_size == 4096  # what issue 13 saw
+    assert len(left) == 1 and left[0].stat().st_size == 4096  # what a killed run used to leave
     save_checkpoint(path, {"model": {"w": torch.ones(2)}, "config": {}})
     assert sorted(p.name for p in path.parent.iterdir()) == ["checkpoint.pt"]
 

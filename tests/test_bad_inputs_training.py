@@ -1,4 +1,4 @@
-"""Hostile inputs to training, configs, devices and arguments (issue 13), through the command
+"""Hostile inputs to training, configs, devices and arguments, through the command
 line in a subprocess: each ends with one ``error: ...`` line naming the file or setting and the
 fault, exit code 2 and no traceback, and nothing that was there is lost.  SIGINT and SIGTERM
 during ``train`` save the checkpoint and exit with 130 and 143; ``--resume`` then ends bitwise
@@ -20,8 +20,10 @@ import torch
 from gcseg.checkpoint import load_checkpoint, save_checkpoint
 from gcseg.config import config_differences
 from gcseg.runtime import DeviceError, pick_device
-from gcseg.train import read_log, train
+from gcseg.train import RunLimits, read_log, train
 from tests.conftest import moving_squares_davis, small_config
+
+pytestmark = pytest.mark.slow  # trains and runs the command line in subprocesses
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "GCSEG_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -292,7 +294,7 @@ def test_sigint_checkpoints_and_resume_with_the_data_written_otherwise_is_exact(
     assert load_checkpoint(run / "checkpoint.pt")["step"] == end
     assert [int(row["step"]) for row in read_log(run)[0]] == list(range(1, end + 1))
     straight = train(_config(str(videos), steps=steps), tmp_path / "straight", progress=False,
-                     stop_after=end)
+                     limits=RunLimits(stop_after=end))
     resumed = (run / "summary.json").read_text()
     assert straight["weights_sha256"] in resumed  # bitwise the same weights
 

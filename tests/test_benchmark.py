@@ -1,4 +1,4 @@
-"""The speed benchmark (gcseg.benchmark, python -m gcseg bench, benchmarks/bench_inference.py)
+"""The speed benchmark (gcseg.speed, python -m gcseg bench, benchmarks/bench_inference.py)
 and the timing helpers of notebook 10, at tiny sizes."""
 
 from __future__ import annotations
@@ -13,23 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from gcseg.benchmark import (
-    BenchCase,
-    BenchSettings,
-    MemoryProbe,
-    SyntheticVideo,
-    default_cases,
-    format_results,
-    grid,
-    measure_case,
-    median_seconds,
-    parse_size,
-    ratio_summary,
-    time_frame_steps,
-    time_reference_strategies,
-)
 from gcseg.cli import main
 from gcseg.model import GCSeg
+from gcseg.speed.cases import BenchCase, BenchSettings, default_cases, grid, parse_size
+from gcseg.speed.measure import TimingVideo, measure_case
+from gcseg.speed.memory import MemoryProbe
+from gcseg.speed.report import format_results, ratio_summary
+from gcseg.speed.timing import median_seconds, time_frame_steps, time_reference_strategies
 from tests.conftest import small_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,14 +94,17 @@ def test_re_encoding_the_references_costs_more_than_the_cache():
 # --------------------------------------------------------------------------- the benchmark
 
 
-def test_synthetic_video_is_lazy_and_has_k_objects():
-    video = SyntheticVideo((40, 90), length=1000, objects=3, seed=1)
+def test_timing_video_is_lazy_and_has_k_objects():
+    video = TimingVideo((40, 90), length=1000, objects=3, seed=1)
     assert len(video) == 1000 and video[999].shape == (40, 90, 3) and video[5].dtype == np.uint8
     assert video.pool.nbytes == 4 * 40 * 90 * 3  # a pool of frames, not 1000 of them
     assert sorted(np.unique(video.first_mask)) == [0, 1, 2, 3]
     with pytest.raises(IndexError):
         video[1000]
-    np.testing.assert_array_equal(SyntheticVideo((40, 90), 5, 3, seed=1)[2], video[2])
+    np.testing.assert_array_equal(TimingVideo((40, 90), 5, 3, seed=1)[2], video[2])
+    masks = video.first_masks()
+    assert masks.shape == (3, 1, 40, 90) and masks.dtype == torch.float32
+    np.testing.assert_array_equal(masks[1, 0].numpy(), video.first_mask == 2)
 
 
 def test_grids():
@@ -156,6 +149,7 @@ def test_measure_case_row():
                      BenchSettings(dtype="float16", frames=1, repeats=1))
 
 
+@pytest.mark.slow
 def test_measure_case_compiled():
     settings = BenchSettings(frames=1, repeats=1, warmup=0, compile={"backend": "eager"},
                              memory_frames=0)
@@ -193,6 +187,7 @@ def test_cli_writes_json_and_prints_the_table(tmp_path, capsys):
     assert "x backbone" in printed and "flat memory" in printed
 
 
+@pytest.mark.slow
 def test_script_runs_the_same_benchmark(tmp_path):
     out = tmp_path / "bench.json"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}

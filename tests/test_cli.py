@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -24,6 +26,7 @@ def _digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.slow
 def test_make_synthetic_validate_baseline_evaluate(tmp_path):
     data = tmp_path / "synthetic"
     args = ["--seed", "3", "--train", "1", "--val", "2", "--frames", "5-7", "--size", "64x112"]

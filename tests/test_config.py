@@ -125,3 +125,24 @@ def test_load_config_accepts_name_path_and_config(tmp_path):
 def test_model_config_defaults_are_the_paper_without_downloads():
     assert ModelConfig(weights="imagenet") == get_preset("paper").model
     assert ModelConfig().weights is None
+
+
+def test_choices_come_from_the_typed_literals():
+    import typing
+
+    from gcseg.config import VARIANTS, Variant
+    from gcseg.config.validation import validate_config
+
+    assert VARIANTS == typing.get_args(Variant) == ("baseline", "ref", "coseg", "full")
+    assert typing.get_type_hints(ModelConfig)["variant"] is Variant
+    config = get_preset("tiny")
+    config.model.variant = "everything"  # set in code: validation reads the same tuple
+    with pytest.raises(ConfigError, match="model.variant"):
+        validate_config(config, "test")
+
+
+def test_updated_checks_each_setting_like_a_yaml_key():
+    config = get_preset("tiny").updated({"train": {"lr": "3e-4"}}, "recipe")
+    assert config.train.lr == pytest.approx(3e-4) and config.model.backbone == "resnet18"
+    with pytest.raises(ConfigError, match="recipe: model.head_norm"):
+        get_preset("tiny").updated({"model": {"head_norm": "layer"}}, "recipe")

@@ -23,6 +23,7 @@ from PIL import Image
 from gcseg.cli import build_parser
 from gcseg.cli import main as cli_main
 from gcseg.config import GCSegConfig, load_config
+from gcseg.data.conversion import binary_mask
 from gcseg.data.davis import (
     DavisDataset,
     DavisFormatError,
@@ -30,21 +31,20 @@ from gcseg.data.davis import (
     write_annotation,
     write_sequence_results,
 )
-from gcseg.data.prepare import (
-    PARSERS,
-    binary_mask,
-    check_davis,
-    check_davis_main,
-    convert_davis2016,
-    convert_davis2016_main,
-    convert_youtube_objects,
-    read_davis2016_split,
-)
+from gcseg.data.davis2016 import convert_davis2016, read_davis2016_split
+from gcseg.data.davis_check import check_davis
+from gcseg.data.youtube_objects import ShotConversion, convert_youtube_objects
 from gcseg.evaluation import evaluate
 from tests.conftest import square_video, write_davis
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "docs" / "reproduce_davis.md"
+SCRIPTS = {
+    "check_davis": "check",
+    "convert_davis2016": "convert-davis2016",
+    "convert_youtube_objects": "convert-youtube-objects",
+}
+"""``data_prep/<script>.py`` -> the ``python -m gcseg data`` command it forwards to."""
 
 
 # --------------------------------------------------------------------------- source fixtures
@@ -81,13 +81,14 @@ def write_davis2016_release(
 
 
 def write_youtube_shot(
-    root: Path, category: str, video: str, shot: str = "001", frames: int = 7,
-    labelled: tuple[int, ...] = (1, 4, 7), size: tuple[int, int] = (24, 32), frame_scale: int = 1,
-    seed: int = 0,
+    root: Path, category: str, video: str, labelled: tuple[int, ...] = (1, 4, 7),
+    frame_scale: int = 1, seed: int = 0,
 ) -> Path:
-    """One shot of Jain & Grauman's release: images/frameNNNN.jpg, labels/NNNNN.jpg (0/255)."""
-    folder = root / category / "data" / video / "shots" / shot
-    images, masks = square_video(frames=frames, size=size, seed=seed)
+    """Shot 001 of Jain & Grauman's release: 7 frames images/frameNNNN.jpg (24x32 pixels times
+    ``frame_scale``), masks labels/NNNNN.jpg (0/255) of the ``labelled`` frame numbers."""
+    folder = root / category / "data" / video / "shots" / "001"
+    frames = 7
+    images, masks = square_video(frames=frames, size=(24, 32), seed=seed)
     for t in range(frames):
         number = t + 1
         image = images[t]
@@ -242,7 +243,7 @@ def test_an_existing_output_is_kept_unless_a_run_succeeds_with_overwrite(davis20
     assert (read_annotation(out / "Annotations" / "480p" / "cows" / "00002.png") == 1).sum() == \
         18 * 28
     assert not _leftovers(tmp_path)
-    with pytest.raises(ValueError, match="must lie outside the source"):
+    with pytest.raises(FileExistsError, match="is, holds or lies in the command's input"):
         convert_davis2016(davis2016, davis2016 / "converted", progress=False)
 
 
@@ -268,8 +269,8 @@ def test_check_davis_summary_and_warnings(tmp_path):
     assert [(s.year, s.split) for s in only.splits] == [("2017", "val")]
     with pytest.raises(DavisFormatError, match=r"ImageSets/2016/train\.txt: split file not"):
         check_davis(root, years=["2016"], progress=False)
-    assert check_davis_main(["--davis", str(root), "--no-progress"]) == 0
-    assert check_davis_main(["--davis", str(root), "--no-progress", "--strict"]) == 1
+    assert cli_main(["data", "check", "--davis", str(root), "--no-progress"]) == 0
+    assert cli_main(["data", "check", "--davis", str(root), "--no-progress", "--strict"]) == 1
 
 
 def test_check_davis_names_the_bad_file(tmp_path, davis2016, capsys):
@@ -284,7 +285,7 @@ def test_check_davis_names_the_bad_file(tmp_path, davis2016, capsys):
     check_davis(root, read_files=False, progress=False)  # the layout itself is fine
     first = root / "Annotations" / "480p" / "a" / "00000.png"
     _save(first, np.zeros((32, 48), np.uint8))
-    assert check_davis_main(["--davis", str(root), "--no-progress"]) == 2
+    assert cli_main(["data", "check", "--davis", str(root), "--no-progress"]) == 2
     assert f"{first}: annotation is a 'L'-mode (grayscale) image" in capsys.readouterr().err
 
 
@@ -345,7 +346,7 @@ def test_converted_youtube_objects_opens_and_scores(youtube, tmp_path, capsys):
         assert sequence.object_ids == [1]
     _perfect_results(dataset, results)
 
-    result = evaluate(out, results, year="2016", progress=False)
+    result = evaluate(dataset, results, progress=False)
     frames = {o.name: o.frame_names for o in result.objects}
     assert frames == {"aeroplane-0001-001_1": ["00003", "00006"],  # annotated: 0, 3, 6
                       "cat-0012-001_1": ["00002", "00004", "00006"]}  # annotated: 0, 2, 4, 6
@@ -357,8 +358,8 @@ def test_converted_youtube_objects_opens_and_scores(youtube, tmp_path, capsys):
     cat = results / "cat-0012-001"
     write_annotation(cat / "00004.png", np.zeros((24, 32), np.uint8))
     (cat / "00003.png").unlink()
-    scores = {o.name: o.j_per_frame.tolist() for o in evaluate(out, results, year="2016",
-                                                                 progress=False).objects}
+    scores = {o.name: o.j_per_frame.tolist()
+              for o in evaluate(dataset, results, progress=False).objects}
     assert scores["cat-0012-001_1"] == [1.0, 0.0, 1.0]
 
     # The command line: validate, then evaluate (CSV files beside the results).
@@ -402,7 +403,8 @@ def test_convert_youtube_objects_resizes_frames_only_when_asked(tmp_path):
                              r"masks \(32x24.*--resize-frames"):
         convert_youtube_objects(root, tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists() and not _leftovers(tmp_path)
-    convert_youtube_objects(root, tmp_path / "out", resize_frames=True, progress=False)
+    convert_youtube_objects(root, tmp_path / "out", ShotConversion(resize_frames=True),
+                            progress=False)
     frame = Image.open(tmp_path / "out" / "JPEGImages" / "480p" / "dog-0001-001" / "00000.jpg")
     assert frame.size == (32, 24)
 
@@ -431,10 +433,12 @@ def _script(name: str, *args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_scripts_help_and_end_to_end(davis2016, tmp_path):
-    for name in PARSERS:
+    for name, command in SCRIPTS.items():
         done = _script(name, "--help")
-        assert done.returncode == 0 and f"python data_prep/{name}.py" in done.stdout, done.stderr
+        assert done.returncode == 0, done.stderr
+        assert f"python -m gcseg data {command}" in done.stdout, done.stdout
     out = tmp_path / "DAVIS2016"
     done = _script("convert_davis2016", "--src", str(davis2016), "--out", str(out),
                    "--no-progress")
@@ -457,8 +461,8 @@ def test_convert_main_refuses_an_existing_output(davis2016, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    assert convert_davis2016_main(["--src", str(davis2016), "--out", str(out),
-                                   "--no-progress"]) == 2
+    assert cli_main(["data", "convert-davis2016", "--src", str(davis2016), "--out", str(out),
+                     "--no-progress"]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert (out / "keep.txt").read_text() == "mine"
 
@@ -510,8 +514,8 @@ def test_every_recipe_command_parses():
         elif words[0] == "python" and words[1].startswith("data_prep/"):
             name = Path(words[1]).stem
             assert (ROOT / words[1]).is_file(), command
-            PARSERS[name]().parse_args(words[2:])
-            seen.add(name)
+            gcseg_parser.parse_args(["data", SCRIPTS[name], *words[2:]])
+            seen.add(f"data {SCRIPTS[name]}")
             continue
         else:
             continue
@@ -519,11 +523,11 @@ def test_every_recipe_command_parses():
             parsed = gcseg_parser.parse_args(args)
         except SystemExit as error:  # argparse exits on an unknown or missing argument
             raise AssertionError(f"does not parse: {command}") from error
-        seen.add(parsed.command)
+        seen.add(parsed.command if parsed.command != "data" else f"data {parsed.data_command}")
         if parsed.command == "train":
             if parsed.config in saved_configs:
                 continue
             assert (ROOT / parsed.config).is_file(), command
             load_config(ROOT / parsed.config)
-    assert {"train", "segment", "evaluate", "export", "check_davis", "convert_davis2016",
-            "convert_youtube_objects"} <= seen
+    data_commands = {f"data {name}" for name in SCRIPTS.values()}
+    assert {"train", "segment", "evaluate", "export", *data_commands} <= seen

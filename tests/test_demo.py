@@ -10,7 +10,10 @@ from PIL import Image
 
 from gcseg.checkpoint import export_model, load_checkpoint, load_model
 from gcseg.cli import main
+from gcseg.data import DavisDataset
 from gcseg.train import weights_digest
+
+pytestmark = pytest.mark.slow  # runs the demo
 
 MINUTES = "0.1"
 """The fresh run's budget in the tests: 6 seconds."""
@@ -61,8 +64,17 @@ def test_demo_writes_a_report_with_a_row_per_method(demo):
     assert not (demo / ".report.partial").exists()
 
 
-def test_demo_without_options_scores_the_shipped_model(tmp_path, capsys):
+def test_demo_without_options_scores_the_shipped_model(tmp_path, capsys, monkeypatch):
+    opened = []  # the splits of every DavisDataset opened: the demo opens its val split once
+    open_dataset = DavisDataset.__init__
+
+    def counting(self, root, year="2017", split="val", *args, **kwargs):
+        opened.append(split)
+        open_dataset(self, root, year, split, *args, **kwargs)
+
+    monkeypatch.setattr(DavisDataset, "__init__", counting)
     assert main(["demo", "--quick", "--workdir", str(tmp_path), "--device", "cpu"]) == 0
+    assert opened.count("val") == 1
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert [row["method"] for row in summary["rows"]] == ["copy-first baseline",
                                                           "GCSeg shipped (tiny_synthetic)"]

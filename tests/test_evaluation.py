@@ -28,12 +28,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gcseg.data.davis import DavisFormatError, write_annotation, write_frame
+from gcseg.data.davis import DavisDataset, DavisFormatError, write_annotation, write_frame
 from gcseg.evaluation import GLOBAL_COLUMNS, EvaluationResult, evaluate
 
 SIZE = 20
 N_FRAMES = 5
 F_SHIFT = 18 / 32
+
+
+def _score(root, results, year: str = "2017", **options) -> EvaluationResult:
+    """:func:`evaluate` on the val split of the DAVIS-layout dataset at ``root``."""
+    return evaluate(DavisDataset(root, year=year, split="val"), results, **options)
 
 
 def square(lo: int, hi: int, cols: tuple[int, int] | None = None) -> np.ndarray:
@@ -117,7 +122,7 @@ def expected_global() -> dict[str, float]:
 
 
 def test_per_object_scores_by_hand(davis):
-    result = evaluate(*davis, progress=False)
+    result = _score(*davis, progress=False)
     assert isinstance(result, EvaluationResult)
     by_name = {o.name: o for o in result.objects}
     assert list(by_name) == ["alpha_1", "alpha_2", "beta_1"]  # id 5 of the results is ignored
@@ -147,17 +152,17 @@ def test_per_object_scores_by_hand(davis):
 
 def test_first_and_last_frames_are_not_scored(davis):
     root, results = davis
-    baseline = evaluate(root, results, progress=False).global_stats
+    baseline = _score(root, results, progress=False).global_stats
     # make frames 0 and 4 even more wrong (objects swapped, stray ids), or remove them
     for seq in ("alpha", "beta"):
         write_annotation(results / seq / "00000.png", np.full((SIZE, SIZE), 2, np.uint8))
         (results / seq / "00004.png").unlink()
-    assert evaluate(root, results, progress=False).global_stats == baseline
+    assert _score(root, results, progress=False).global_stats == baseline
 
 
 def test_score_all_frames_includes_them(davis):
     root, results = davis
-    result = evaluate(root, results, score_all_frames=True, progress=False)
+    result = _score(root, results, score_all_frames=True, progress=False)
     by_name = {o.name: o for o in result.objects}
     assert by_name["alpha_1"].frame_names == [name(t) for t in range(5)]
     # frames 0 and 4 predict nothing while every object is present there: J = 0
@@ -174,7 +179,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_csv_files(davis, tmp_path):
     root, results = davis
-    result = evaluate(root, results, progress=False)
+    result = _score(root, results, progress=False)
     out = tmp_path / "out"
     paths = result.write_csvs(out)
     assert [p.name for p in paths] == ["global_results-val.csv", "per-sequence_results-val.csv"]
@@ -210,7 +215,7 @@ def test_attribute_table(davis, tmp_path):
         "sequences": {"alpha": ["OCC", "FM"], "beta": ["FM"]},
     }
     (root / "attributes.json").write_text(json.dumps(attributes))
-    result = evaluate(root, results, progress=False)
+    result = _score(root, results, progress=False)
     rows = {r.attribute: r for r in result.attributes}
     assert list(rows) == ["OCC", "FM", "all"]  # codes order; SV carried by no sequence
     assert rows["OCC"].objects == 2
@@ -234,7 +239,7 @@ def test_attribute_table(davis, tmp_path):
 
 def test_year_2016_merges_objects(davis):
     root, results = davis
-    result = evaluate(root, results, year="2016", sequences=["alpha"], progress=False)
+    result = _score(root, results, year="2016", sequences=["alpha"], progress=False)
     (obj,) = result.objects
     assert obj.name == "alpha_1"
     # frame 3 prediction = object 1 (64 px) + the stray id 5 blob (4 px), now foreground too
@@ -245,7 +250,7 @@ def test_grayscale_results_are_read(davis):
     root, results = davis
     for t, mask in enumerate(predictions()["beta"]):
         Image.fromarray(mask, mode="L").save(results / "beta" / f"{name(t)}.png")
-    result = evaluate(root, results, sequences="beta", progress=False)
+    result = _score(root, results, sequences="beta", progress=False)
     np.testing.assert_allclose(result.objects[0].j_per_frame, [1.0, 0.0, 1.0])
 
 
@@ -254,14 +259,14 @@ def test_missing_result_frame_is_named(davis):
     missing = results / "beta" / "00002.png"
     missing.unlink()
     with pytest.raises(FileNotFoundError, match="missing result frame") as info:
-        evaluate(root, results, progress=False)
+        _score(root, results, progress=False)
     assert str(missing) in str(info.value)
 
 
 def test_missing_result_folder_is_named(davis, tmp_path):
     root, _ = davis
     with pytest.raises(FileNotFoundError, match="alpha") as info:
-        evaluate(root, tmp_path / "nowhere", progress=False)
+        _score(root, tmp_path / "nowhere", progress=False)
     assert str(tmp_path / "nowhere" / "alpha") in str(info.value)
 
 
@@ -270,14 +275,14 @@ def test_wrong_size_result_is_named(davis):
     bad = results / "alpha" / "00002.png"
     write_annotation(bad, np.zeros((10, 20), np.uint8))
     with pytest.raises(ValueError) as info:
-        evaluate(root, results, progress=False)
+        _score(root, results, progress=False)
     message = str(info.value)
     assert str(bad) in message and "20x10" in message and "20x20" in message
 
 
 def test_unknown_sequence(davis):
     with pytest.raises(ValueError, match="gamma"):
-        evaluate(*davis, sequences=["gamma"], progress=False)
+        _score(*davis, sequences=["gamma"], progress=False)
 
 
 # --------------------------------------------------------------------------- sparse ground truth
@@ -314,7 +319,7 @@ def sparse(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_sparse_ground_truth_scores_annotated_frames_but_the_first(sparse):
-    result = evaluate(*sparse, progress=False)
+    result = _score(*sparse, progress=False)
     (obj,) = result.objects
     assert obj.name == "gamma_1"
     assert obj.frame_names == ["00003", "00006", "00009"]  # the last annotated frame included
@@ -323,23 +328,23 @@ def test_sparse_ground_truth_scores_annotated_frames_but_the_first(sparse):
     assert (obj.j_mean, obj.j_recall, obj.j_decay) == pytest.approx(GAMMA_J)
     assert (obj.f_mean, obj.f_recall, obj.f_decay) == pytest.approx(GAMMA_F)
     assert result.global_stats["J-Mean"] == pytest.approx(1.6 / 3)
-    assert evaluate(*sparse, year="2016", progress=False).global_stats == result.global_stats
+    assert _score(*sparse, year="2016", progress=False).global_stats == result.global_stats
 
 
 def test_sparse_ground_truth_needs_the_scored_result_frames(sparse):
     root, results = sparse
     with pytest.raises(FileNotFoundError, match="missing result frame") as info:
-        evaluate(root, results, score_all_frames=True, progress=False)  # adds frame 0
+        _score(root, results, score_all_frames=True, progress=False)  # adds frame 0
     assert str(results / "gamma" / "00000.png") in str(info.value)
     write_annotation(results / "gamma" / "00000.png", ids((1, square(2, 9))))
-    (obj,) = evaluate(root, results, score_all_frames=True, progress=False).objects
+    (obj,) = _score(root, results, score_all_frames=True, progress=False).objects
     assert obj.frame_names == [name(t) for t in ANNOTATED]
     np.testing.assert_allclose(obj.j_per_frame, [1.0, 1.0, 0.6, 0.0])
 
     last = results / "gamma" / "00009.png"
     last.unlink()
     with pytest.raises(FileNotFoundError, match="missing result frame") as info:
-        evaluate(root, results, progress=False)
+        _score(root, results, progress=False)
     assert str(last) in str(info.value)
 
 
@@ -348,8 +353,8 @@ def test_first_frame_only_ground_truth_is_an_error(davis):
     for t in range(1, N_FRAMES):
         (root / "Annotations/480p/beta" / f"{name(t)}.png").unlink()
     with pytest.raises(DavisFormatError, match=r"480p/beta: only the first of 5 frames"):
-        evaluate(root, results, progress=False)
-    assert len(evaluate(root, results, sequences="alpha", progress=False).objects) == 2
+        _score(root, results, progress=False)
+    assert len(_score(root, results, sequences="alpha", progress=False).objects) == 2
 
 
 # --------------------------------------------------------------------------- objects scored
@@ -382,18 +387,18 @@ def late_object(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_objects_are_the_ids_of_frame_0_by_default(late_object):
-    result = evaluate(*late_object, progress=False)
+    result = _score(*late_object, progress=False)
     assert result.objects_rule == "first-frame"
     (obj,) = result.objects
     assert obj.name == "delta_1" and obj.frame_names == ["00001", "00002", "00003", "00004"]
     np.testing.assert_allclose(obj.j_per_frame, [1, 1, 1, 1])
     assert result.global_stats["J-Mean"] == 1.0
-    assert result.global_stats == evaluate(*late_object, objects="first-frame",
+    assert result.global_stats == _score(*late_object, objects="first-frame",
                                            progress=False).global_stats
 
 
 def test_objects_all_scores_ids_that_enter_later(late_object):
-    result = evaluate(*late_object, objects="all", progress=False)
+    result = _score(*late_object, objects="all", progress=False)
     assert [o.name for o in result.objects] == ["delta_1", "delta_2"]
     late = result.objects[1]
     np.testing.assert_allclose(late.j_per_frame, [1, 1, 1, 0])
@@ -402,12 +407,12 @@ def test_objects_all_scores_ids_that_enter_later(late_object):
     assert result.global_stats["J-Mean"] == pytest.approx(0.875)
     assert "not the official rule" in result.table()
     with pytest.raises(ValueError, match="objects must be one of"):
-        evaluate(*late_object, objects="later", progress=False)
+        _score(*late_object, objects="later", progress=False)
 
 
 def test_objects_rule_changes_nothing_when_frame_0_shows_every_object(davis):
-    assert evaluate(*davis, progress=False).global_stats == \
-        evaluate(*davis, objects="all", progress=False).global_stats
+    assert _score(*davis, progress=False).global_stats == \
+        _score(*davis, objects="all", progress=False).global_stats
 
 
 def test_empty_first_frame_is_an_error(late_object):
@@ -417,7 +422,7 @@ def test_empty_first_frame_is_an_error(late_object):
     for objects in ("first-frame", "all"):
         with pytest.raises(DavisFormatError, match="00000.png: the first-frame annotation holds "
                                                    "no object"):
-            evaluate(root, results, objects=objects, progress=False)
+            _score(root, results, objects=objects, progress=False)
 
 
 def test_short_sequences_are_excluded_with_a_note(davis, tmp_path):
@@ -427,18 +432,18 @@ def test_short_sequences_are_excluded_with_a_note(davis, tmp_path):
                     np.zeros((SIZE, SIZE, 3), np.uint8))
         write_annotation(root / "Annotations/480p/pair" / f"{name(t)}.png", ids((1, square(2, 9))))
     (root / "ImageSets/2017/val.txt").write_text("alpha\npair\nbeta\n")
-    result = evaluate(root, results, progress=False)  # no results folder for pair: not read
+    result = _score(root, results, progress=False)  # no results folder for pair: not read
     assert list(result.excluded) == ["pair"] and result.frames == {"pair": 2}
-    assert result.global_stats == evaluate(root, results, sequences=["alpha", "beta"],
+    assert result.global_stats == _score(root, results, sequences=["alpha", "beta"],
                                            progress=False).global_stats
     assert "sequence 'pair' not scored: 2 frame(s)" in result.table()
     out = tmp_path / "csv"
     paths = result.write_csvs(out)
     assert paths[-1].name == "excluded_sequences-val.csv"
     assert read_csv(paths[-1])[0]["Sequence"] == "pair"
-    evaluate(root, results, sequences=["alpha"], progress=False).write_csvs(out)
+    _score(root, results, sequences=["alpha"], progress=False).write_csvs(out)
     assert not paths[-1].exists()  # a stale list would describe other results
     with pytest.raises(DavisFormatError, match="no sequence of .* has a frame to score"):
-        evaluate(root, results, sequences=["pair"], progress=False)
+        _score(root, results, sequences=["pair"], progress=False)
     with pytest.raises(FileNotFoundError, match="pair"):  # scoring every frame: now needed
-        evaluate(root, results, sequences=["pair"], score_all_frames=True, progress=False)
+        _score(root, results, sequences=["pair"], score_all_frames=True, progress=False)

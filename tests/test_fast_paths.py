@@ -16,7 +16,13 @@ import torch
 
 from gcseg.checkpoint import load_model
 from gcseg.data.synthetic import render_video
-from gcseg.inference import VideoSegmenter, merge_objects, sample_reference_frames
+from gcseg.inference import (
+    InferenceOptions,
+    SpeedOptions,
+    VideoSegmenter,
+    merge_objects,
+    sample_reference_frames,
+)
 from gcseg.model import GCSeg
 from tests.conftest import small_config, square_video
 
@@ -139,8 +145,8 @@ def test_engine_equals_the_plain_computation(variant, objects):
     model = _model(variant)
     frames, masks = _video(frames=7, objects=objects)
     plain = plain_segment(model, frames, masks[0], num_refs=3)
-    result = VideoSegmenter(model, num_refs=3, adaptive_search=False,
-                            keep_probabilities=True).segment(frames, masks[0])
+    options = InferenceOptions(num_refs=3, adaptive_search=False, keep_probabilities=True)
+    result = VideoSegmenter(model, options).segment(frames, masks[0])
     assert any(len(set(r.references)) < len(r.references) for r in result.records[1:])
     _assert_close(result.probabilities[1:], plain)
 
@@ -149,8 +155,8 @@ def test_second_backbone_pass_equals_the_plain_computation():
     model = _model()
     frames, masks = _video(frames=5)
     plain = plain_segment(model, frames, masks[0], num_refs=2, threshold=1.01)
-    result = VideoSegmenter(model, num_refs=2, threshold=1.01,
-                            keep_probabilities=True).segment(frames, masks[0])
+    options = InferenceOptions(num_refs=2, threshold=1.01, keep_probabilities=True)
+    result = VideoSegmenter(model, options).segment(frames, masks[0])
     assert result.records[1].backbone_passes == 2
     _assert_close(result.probabilities[1:], plain)
 
@@ -159,9 +165,9 @@ def test_second_backbone_pass_equals_the_plain_computation():
 def test_channels_last_equals_the_plain_layout(variant):
     model = _model(variant)
     frames, masks = _video(frames=6)
-    plain = VideoSegmenter(copy.deepcopy(model), num_refs=3, keep_probabilities=True)
-    fast = VideoSegmenter(copy.deepcopy(model), num_refs=3, keep_probabilities=True,
-                          channels_last=True)
+    options = InferenceOptions(num_refs=3, keep_probabilities=True)
+    plain = VideoSegmenter(copy.deepcopy(model), options)
+    fast = VideoSegmenter(copy.deepcopy(model), options.replace(channels_last=True))
     conv = fast.model.extractor.conv1.weight
     assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
     assert fast.model.decoder.residual.conv1.weight.is_contiguous()  # the heads stay NCHW
@@ -176,13 +182,15 @@ def test_channels_last_equals_the_plain_layout(variant):
         torch.testing.assert_close(features[level], value, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_compiled_engine_equals_the_plain_one():
     """torch.compile plumbing (dynamo tracing) with a backend that needs no C++ compiler."""
     model = _model()
     frames, masks = _video(frames=5)
-    plain = VideoSegmenter(copy.deepcopy(model), num_refs=2, keep_probabilities=True)
-    compiled = VideoSegmenter(copy.deepcopy(model), num_refs=2, keep_probabilities=True,
-                              compile={"backend": "aot_eager"})
+    options = InferenceOptions(num_refs=2, keep_probabilities=True)
+    plain = VideoSegmenter(copy.deepcopy(model), options)
+    compiled = VideoSegmenter(copy.deepcopy(model),
+                              options.replace(compile={"backend": "aot_eager"}))
     a, b = plain.segment(frames, masks[0]), compiled.segment(frames, masks[0])
     _assert_close(b.probabilities, a.probabilities)
     _assert_same_labels(a.labels, b.labels, a.probabilities[1:])
@@ -191,24 +199,26 @@ def test_compiled_engine_equals_the_plain_one():
 def test_stream_is_segment_frame_by_frame_under_inference_mode():
     model = _model()
     frames, masks = _video(frames=4)
-    segmenter = VideoSegmenter(model, num_refs=2, keep_probabilities=True)
+    segmenter = VideoSegmenter(model, InferenceOptions(num_refs=2, keep_probabilities=True))
     whole = segmenter.segment(frames, masks[0])
     streamed = list(segmenter.stream(frames, masks[0]))
     assert [f.record.index for f in streamed] == [0, 1, 2, 3]
     np.testing.assert_array_equal(np.stack([f.labels for f in streamed]), whole.labels)
     np.testing.assert_allclose(np.stack([f.probabilities for f in streamed]),
                                whole.probabilities, atol=1e-6)
-    assert all(summary.r.is_inference() for summary in segmenter.cache)
+    assert all(summary.r.is_inference() for summary in segmenter.bank)
     assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
-    assert 3 * segmenter.cache_numel() < segmenter.cache_nbytes() <= 4 * segmenter.cache_numel()
+    bank = segmenter.bank
+    assert 3 * bank.numel() < bank.nbytes() <= 4 * bank.numel()
 
 
 def test_autocast_is_cuda_only_and_checked():
     model = _model()
-    assert not VideoSegmenter(model, amp=True).amp  # the CPU stays float32
-    assert VideoSegmenter(model, amp_dtype="bfloat16").amp_dtype == torch.bfloat16
+    options = InferenceOptions(speed=SpeedOptions(amp=True))
+    assert not VideoSegmenter(model, options).runner.amp  # the CPU stays float32
+    assert SpeedOptions(amp_dtype="bfloat16").autocast_dtype == torch.bfloat16
     with pytest.raises(ValueError, match="amp_dtype"):
-        VideoSegmenter(model, amp_dtype="int8")
+        SpeedOptions(amp_dtype="int8")
 
 
 # --------------------------------------------------------------------------- CUDA only
@@ -217,6 +227,7 @@ def test_autocast_is_cuda_only_and_checked():
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / "tiny_synthetic.pt"
+COMPARED = InferenceOptions(num_refs=2, keep_probabilities=True)
 
 
 @pytest.fixture(scope="module")
@@ -231,15 +242,16 @@ def trained():
     3e-4 on average and 0.08% of its labels."""
     model, _ = load_model(SHIPPED)
     video = render_video(np.random.SeedSequence(12345, spawn_key=(7, 0)), 8, (240, 432))
-    reference = VideoSegmenter(copy.deepcopy(model), num_refs=2, device="cpu",
-                               keep_probabilities=True).segment(video.frames, video.masks[0])
+    reference = VideoSegmenter(copy.deepcopy(model), COMPARED, "cpu").segment(
+        video.frames, video.masks[0])
     return model, video, reference
 
 
-def _close_to_reference(trained, **settings) -> None:
+def _close_to_reference(trained, device: str, **speed) -> None:
     model, video, reference = trained
-    result = VideoSegmenter(copy.deepcopy(model), num_refs=2, keep_probabilities=True,
-                            **settings).segment(video.frames, video.masks[0])
+    options = COMPARED.replace(**speed)
+    result = VideoSegmenter(copy.deepcopy(model), options, device).segment(video.frames,
+                                                                           video.masks[0])
     assert [r.reliable for r in result.records] == [r.reliable for r in reference.records]
     assert np.abs(result.probabilities - reference.probabilities).mean() < 5e-3
     assert (result.labels != reference.labels).mean() < 0.01
@@ -249,16 +261,15 @@ def _close_to_reference(trained, **settings) -> None:
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_cuda_autocast_is_close_to_the_cpu(trained, dtype, channels_last):
-    _close_to_reference(trained, device="cuda", amp=True, amp_dtype=dtype,
-                        channels_last=channels_last)
+    _close_to_reference(trained, "cuda", amp=True, amp_dtype=dtype, channels_last=channels_last)
 
 
 @cuda
 def test_cuda_float32_and_compiled_are_close_to_the_cpu(trained):
-    _close_to_reference(trained, device="cuda", amp=False)
-    _close_to_reference(trained, device="cuda", amp=False, channels_last=True, compile=True)
+    _close_to_reference(trained, "cuda", amp=False)
+    _close_to_reference(trained, "cuda", amp=False, channels_last=True, compile=True)
 
 
 def test_the_cuda_comparison_itself_on_the_cpu(trained):
     """The check the CUDA tests make, run here: the CPU engine's fast paths pass it."""
-    _close_to_reference(trained, device="cpu", channels_last=True)
+    _close_to_reference(trained, "cpu", channels_last=True)

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from gcseg.config import JUDGMENT_THRESHOLD, NUM_REFERENCES
 from gcseg.data.davis import DavisDataset, read_annotation
 from gcseg.evaluation import evaluate
-from gcseg.inference import VideoSegmenter, sample_reference_frames, segment_dataset
+from gcseg.inference import (
+    InferenceOptions,
+    ReferenceBank,
+    VideoSegmenter,
+    reference_fragments,
+    sample_reference_frames,
+    segment_dataset,
+)
 from gcseg.model import GCSeg
 from tests.conftest import small_config, square_video
+
+KEEP = InferenceOptions(keep_probabilities=True)
 
 
 def _model(variant: str = "full") -> GCSeg:
@@ -36,7 +47,7 @@ def test_reference_frames_come_from_even_fragments():
 @pytest.mark.parametrize("variant", ["baseline", "ref", "coseg", "full"])
 def test_segment_a_two_object_video(variant):
     frames, masks = square_video(frames=5, size=(64, 96), objects=2)
-    result = VideoSegmenter(_model(variant), num_refs=2).segment(frames, masks[0])
+    result = VideoSegmenter(_model(variant), InferenceOptions(num_refs=2)).segment(frames, masks[0])
     assert result.labels.shape == (5, 64, 96) and result.labels.dtype == np.uint8
     np.testing.assert_array_equal(result.labels[0], masks[0])
     assert set(np.unique(result.labels)) <= {0, 1, 2}
@@ -48,10 +59,10 @@ def test_segment_a_two_object_video(variant):
 def test_objects_in_one_batch_match_objects_one_by_one():
     frames, masks = square_video(frames=2, size=(64, 96), objects=2)
     model = _model()
-    both = VideoSegmenter(model, keep_probabilities=True).segment(frames, masks[0])
+    both = VideoSegmenter(model, KEEP).segment(frames, masks[0])
     for k in (1, 2):
         alone_mask = np.where(masks[0] == k, k, 0).astype(np.uint8)
-        alone = VideoSegmenter(model, keep_probabilities=True).segment(frames, alone_mask)
+        alone = VideoSegmenter(model, KEEP).segment(frames, alone_mask)
         np.testing.assert_allclose(
             both.probabilities[1, k - 1], alone.probabilities[1, 0], atol=1e-5
         )
@@ -59,7 +70,7 @@ def test_objects_in_one_batch_match_objects_one_by_one():
 
 def test_merge_is_argmax_with_background_at_half():
     frames, masks = square_video(frames=3, size=(64, 96), objects=2)
-    result = VideoSegmenter(_model(), keep_probabilities=True).segment(frames, masks[0])
+    result = VideoSegmenter(_model(), KEEP).segment(frames, masks[0])
     probs = result.probabilities[2].astype(np.float32)  # (K, H, W)
     expected = np.concatenate([np.full_like(probs[:1], 0.5), probs]).argmax(axis=0)
     np.testing.assert_array_equal(expected, result.labels[2])
@@ -68,9 +79,9 @@ def test_merge_is_argmax_with_background_at_half():
 def test_adaptive_search_runs_the_backbone_again_only_when_rejected():
     frames, masks = square_video(frames=4, size=(64, 96))
     model = _model()
-    never = VideoSegmenter(model, threshold=-1.0).segment(frames, masks[0])
-    always = VideoSegmenter(model, threshold=1.01).segment(frames, masks[0])
-    off = VideoSegmenter(model, adaptive_search=False).segment(frames, masks[0])
+    never = VideoSegmenter(model, InferenceOptions(threshold=-1.0)).segment(frames, masks[0])
+    always = VideoSegmenter(model, InferenceOptions(threshold=1.01)).segment(frames, masks[0])
+    off = VideoSegmenter(model, InferenceOptions(adaptive_search=False)).segment(frames, masks[0])
     for record in never.records[1:]:
         if record.reliable == [True]:
             assert record.backbone_passes == 1
@@ -88,9 +99,10 @@ def test_own_mask_reference_encoding_summarises_each_frame_with_its_result():
     more backbone pass per frame; the default ``"cached"`` one from E(I_t, M_{t-1})."""
     frames, masks = square_video(frames=4, size=(64, 96), objects=2)
     model = _model()
-    own = VideoSegmenter(model, adaptive_search=False, reference_encoding="own-mask")
+    own = VideoSegmenter(model, InferenceOptions(adaptive_search=False,
+                                                reference_encoding="own-mask"))
     result = own.segment(frames, masks[0])
-    cached = VideoSegmenter(model, adaptive_search=False)
+    cached = VideoSegmenter(model, InferenceOptions(adaptive_search=False))
     default = cached.segment(frames, masks[0])
     assert [r.backbone_passes for r in result.records[1:]] == [2, 2, 2]
     assert [r.backbone_passes for r in default.records[1:]] == [1, 1, 1]
@@ -106,15 +118,15 @@ def test_own_mask_reference_encoding_summarises_each_frame_with_its_result():
     result_masks = object_masks(result.labels[t])
     expected = model.summarize_reference(model.encode_frame(image(t), result_masks),
                                          result_masks)
-    torch.testing.assert_close(own.cache[t].r, expected.r)
+    torch.testing.assert_close(own.bank[t].r, expected.r)
     for level, vector in expected.f.items():
-        torch.testing.assert_close(own.cache[t].f[level], vector)
+        torch.testing.assert_close(own.bank[t].f[level], vector)
     previous = object_masks(default.labels[t - 1])
     old = model.summarize_reference(model.encode_frame(image(t), previous),
                                     object_masks(default.labels[t]))
-    torch.testing.assert_close(cached.cache[t].r, old.r)
+    torch.testing.assert_close(cached.bank[t].r, old.r)
     with pytest.raises(ValueError, match="reference_encoding"):
-        VideoSegmenter(model, reference_encoding="exact")
+        InferenceOptions(reference_encoding="exact")
 
 
 def test_cache_holds_o_of_c_numbers_per_frame():
@@ -125,10 +137,10 @@ def test_cache_holds_o_of_c_numbers_per_frame():
     for size, count in (((32, 32), 300), ((64, 96), 10)):
         frames, masks = square_video(frames=1, size=size)
         frames = np.broadcast_to(frames[:1], (count, *frames.shape[1:]))  # a still video
-        segmenter = VideoSegmenter(model, num_refs=3, adaptive_search=False)
+        segmenter = VideoSegmenter(model, InferenceOptions(num_refs=3, adaptive_search=False))
         segmenter.segment(frames, masks[0])
-        assert len(segmenter.cache) == count
-        per_frame[size] = segmenter.cache_numel() / count
+        assert len(segmenter.bank) == count
+        per_frame[size] = segmenter.bank.numel() / count
     assert per_frame[(32, 32)] == per_frame[(64, 96)]
     channels = model.extractor.channels
     assert per_frame[(64, 96)] <= 2 * channels[model.top_level] + sum(channels.values()) + 64
@@ -144,7 +156,7 @@ def test_segment_dataset_writes_results_and_timing(tiny_davis, tmp_path):
     assert saved["frames"] == 6 and saved["device"] == "cpu"
     assert saved["seconds_per_frame"] > 0 and saved["resolution"] == "48x32"
     assert timing["frames_per_second"] == pytest.approx(1 / timing["seconds_per_frame"])
-    scores = evaluate(tiny_davis, out, progress=False)
+    scores = evaluate(dataset, out, progress=False)
     assert 0.0 <= scores.global_stats["J&F-Mean"] <= 1.0
 
 
@@ -166,7 +178,7 @@ def test_objects_that_appear_later_start_from_their_first_annotation(tmp_path):
     assert list(later) == [2] and (later[2] == masks[2]).all()
     assert DavisDataset(root, "2016", "val")["late"].later_annotations() == {}  # merged: one
 
-    segmenter = VideoSegmenter(_model(), num_refs=2, keep_probabilities=True)
+    segmenter = VideoSegmenter(_model(), InferenceOptions(num_refs=2, keep_probabilities=True))
     result = segmenter.segment(frames, masks[0], later_masks=later)
     assert result.object_ids == [1, 2]
     assert not (result.labels[:2] == 2).any()  # not there yet: probability 0
@@ -175,7 +187,7 @@ def test_objects_that_appear_later_start_from_their_first_annotation(tmp_path):
     assert result.records[2].backbone_passes >= 2  # encoded again with its mask
     assert all(2 in r.references for r in result.records[3:])  # its "frame 0"
     # the object of frame 0 is segmented as without the late one until frame 2
-    alone = VideoSegmenter(_model(), num_refs=2, keep_probabilities=True).segment(
+    alone = VideoSegmenter(_model(), InferenceOptions(num_refs=2, keep_probabilities=True)).segment(
         frames, masks[0])
     np.testing.assert_allclose(result.probabilities[1, 0], alone.probabilities[1, 0], atol=1e-6)
 
@@ -208,3 +220,71 @@ def test_frames_much_smaller_than_the_training_scale_get_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", FrameSizeWarning)
         VideoSegmenter.from_config(_model(), config).segment(frames, masks[0])
+
+
+# --------------------------------------------------------------------------- the engine's parts
+
+SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / "tiny_synthetic.pt"
+
+SHIPPED_OBJECT_PIXELS = [[7484, 1778], [6041, 1601], [4462, 1458], [2536, 1504], [617, 1602],
+                         [0, 1066], [0, 990], [0, 1074]]
+"""Pixels of objects 1 and 2 in each frame of a rendered synthetic video (object 1 leaves at
+frame 5), segmented by the shipped model with the settings of its config, as the engine gave
+them before it was split into its parts; its ``M_{t-1}`` was rejected at frame 5 only."""
+
+
+def test_the_shipped_model_segments_as_it_did_before_the_engine_was_split():
+    from gcseg.checkpoint import load_model
+    from gcseg.data.synthetic import render_video
+
+    model, config = load_model(SHIPPED)
+    video = render_video(np.random.SeedSequence(2024, spawn_key=(3, 0)), 8, (240, 432))
+    result = VideoSegmenter.from_config(model, config).segment(video.frames, video.masks[0])
+    pixels = np.array([[(labels == i).sum() for i in result.object_ids]
+                       for labels in result.labels])
+    assert result.object_ids == [1, 2]
+    assert [r.backbone_passes for r in result.records] == [1, 1, 1, 1, 1, 2, 1, 1]
+    # float rounding on another machine may move a few pixels near a tie, never more
+    np.testing.assert_allclose(pixels, SHIPPED_OBJECT_PIXELS, rtol=0.01, atol=5)
+
+
+def test_options_come_from_the_config_and_overrides_win():
+    config = small_config("full")
+    options = InferenceOptions.from_config(config.inference, num_refs=1, channels_last=True)
+    assert options.num_refs == 1 and options.speed.channels_last
+    assert options.threshold == config.inference.judgment_threshold == JUDGMENT_THRESHOLD
+    assert InferenceOptions().num_refs == NUM_REFERENCES
+    with pytest.raises(TypeError):
+        InferenceOptions.from_config(config.inference, refs=2)
+    with pytest.raises(ValueError, match="num_refs"):
+        InferenceOptions(num_refs=-1)
+    segmenter = VideoSegmenter.from_config(_model(), config, adaptive_search=False)
+    assert not segmenter.options.adaptive_search
+
+
+def test_the_bank_samples_from_fragments_and_gives_late_objects_their_rows():
+    model = _model()
+    frames, masks = square_video(frames=1, size=(64, 96), objects=2)
+    image = torch.from_numpy(frames[0]).permute(2, 0, 1)[None].float() / 255
+    ids = torch.tensor([1, 2], dtype=torch.uint8)
+    object_masks = (torch.from_numpy(masks[0])[None, None] == ids.view(-1, 1, 1, 1)).float()
+    with torch.inference_mode():
+        summary = model.summarize_reference(model.encode_frame(image, object_masks),
+                                            object_masks).compact()
+        empty = model.summarize_reference(model.encode_frame(image, object_masks * 0),
+                                          object_masks * 0).compact()
+    bank = ReferenceBank(num_refs=3, seed=0)
+    bank.start(empty)
+    for _ in range(5):
+        bank.add(empty)
+    references = bank.sample(6)
+    for frame, fragment in zip(references[1:], reference_fragments(6, 3), strict=True):
+        assert frame in fragment
+    rows = torch.tensor([False, True])
+    bank.give_objects(rows, summary.select(slice(1, 2)))
+    assert bank.first.valid.tolist() == [False, True] and not empty.valid.any()  # a copy
+    torch.testing.assert_close(bank[5].r[1], summary.r[1])
+    torch.testing.assert_close(bank[5].r[0], empty.r[0])
+    assert bank.sample(7)[-1] == 5  # where it was given: a reference of every later frame
+    stacked, counts = bank.stack([0, 5, 0])
+    assert stacked.batch_size == 4 and counts.tolist() == [2, 1]

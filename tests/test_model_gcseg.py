@@ -148,6 +148,46 @@ def test_predict_broadcasts_many_references_over_one_frame():
     assert stacked.batch_size == 2 and stacked.roi_features is None
 
 
+def test_summaries_replace_select_and_count_their_rows():
+    torch.manual_seed(0)
+    model = GCSeg(small_config("full")).eval()
+    _, _, img_r, mask_r, other_mask = pair(3, (64, 96), seed=2)
+    with torch.no_grad():
+        features = model.encode_frame(img_r, mask_r)
+        base = model.summarize_reference(features, mask_r).compact()
+        fresh = model.summarize_reference(features, other_mask).compact()
+    rows = torch.tensor([False, True, False])
+    mixed = base.replace_rows(rows, fresh.select(1))
+    for index, source in ((0, base), (1, fresh), (2, base)):
+        torch.testing.assert_close(mixed.select(index).r, source.select(index).r)
+        torch.testing.assert_close(mixed.select(index).f, source.select(index).f)
+        torch.testing.assert_close(mixed.select(index).boxes, source.select(index).boxes)
+    assert mixed.roi_features is None  # compact: stays without the per-ROI features
+    assert base.r[1].ne(mixed.r[1]).any()  # a copy: base is unchanged
+    assert base.numel() == sum(t.numel() for t in base.tensors()) > 0
+    assert base.nbytes() == sum(t.numel() * t.element_size() for t in base.tensors())
+
+
+def test_frame_features_are_replaced_and_repeated_as_new_objects():
+    torch.manual_seed(0)
+    model = GCSeg(small_config("full")).eval()
+    img_t, prev, _, _, _ = pair(2, (64, 96))
+    with torch.no_grad():
+        features = model.encode_frame(img_t, prev)
+        again = model.encode_frame(img_t[1:], torch.zeros_like(prev[1:]))
+    kept = {level: tensor.clone() for level, tensor in features.items()}
+    mixed = features.replace_rows(torch.tensor([False, True]), again)
+    for level in features:
+        torch.testing.assert_close(mixed[level][0], kept[level][0])
+        torch.testing.assert_close(mixed[level][1], again[level][0])
+        torch.testing.assert_close(features[level], kept[level])  # the original is unchanged
+    assert features.repeat(3).batch_size == 6
+    torch.testing.assert_close(features.repeat(3)["res3"][4:], features["res3"])
+    assert features.map(lambda t: t[:1]).expand(4).batch_size == 4
+    with pytest.raises(TypeError):
+        features.levels["res3"] = features["res2"]  # read-only mapping
+
+
 def test_empty_reference_mask_is_marked_invalid():
     torch.manual_seed(0)
     model = GCSeg(small_config("full")).eval()

@@ -10,13 +10,15 @@ import torch
 import torchvision
 from torch import nn
 
+from gcseg.config import JUDGMENT_THRESHOLD
 from gcseg.model import feature_extractor as fe
 from gcseg.model.coseg import CoSegmentation, broadcast_attend
 from gcseg.model.decoder import ASPP, Decoder, GlobalConvBlock, ResidualBlock
 from gcseg.model.feature_extractor import FeatureExtractor, WeightsUnavailableError
 from gcseg.model.judgment import JudgmentModule
-from gcseg.model.mask_encoder import MaskEncoder, grid_boxes, mask_boxes
+from gcseg.model.mask_encoder import MaskEncoder
 from gcseg.model.reference import ReferenceModule, attend_similarity, spatial_softmax
+from gcseg.model.roi import grid_boxes, mask_boxes, pool_boxes
 
 SIZES = [(64, 96), (96, 128)]
 
@@ -455,6 +457,25 @@ def test_judgment_both_sides_of_the_threshold(vector_t, score, reliable):
     assert result.score.item() == pytest.approx(score, abs=1e-5)
     assert result.reliable.tolist() == [reliable]
     torch.testing.assert_close(result.box_prev, torch.tensor([[8.0, 8.0, 24.0, 24.0]]))
+
+
+def test_judgment_and_mask_encoder_pool_the_whole_box_alike():
+    """One ROI geometry (gcseg.model.roi): the Judgment Module's vector of a mask is the Mask
+    Encoder's whole-box ROI (index 0) of the same features, unmasked."""
+    torch.manual_seed(0)
+    features = torch.rand(2, 8, 6, 8)  # (B, C, h, w)
+    mask = torch.zeros(2, 1, 48, 64)
+    mask[0, :, 5:30, 10:41] = 1.0
+    mask[1, :, 20:47, 2:20] = 1.0
+    pooled = JudgmentModule().pool(features, mask)
+    box, _ = mask_boxes(mask)
+    whole, _ = pool_boxes(features, grid_boxes(box), (48, 64))  # (B, 10, C)
+    torch.testing.assert_close(pooled.vector, whole[:, 0])
+    torch.testing.assert_close(pooled.box, box)
+
+
+def test_judgment_threshold_default_is_the_config_tau():
+    assert JudgmentModule().threshold == JUDGMENT_THRESHOLD == 0.7
 
 
 def test_judgment_empty_previous_mask_is_unreliable():

@@ -13,6 +13,7 @@ import torch
 from gcseg.checkpoint import CheckpointError, load_checkpoint
 from gcseg.cli import main
 from gcseg.config import ConfigError, get_preset, load_config
+from gcseg.data import DavisDataset
 from gcseg.foundation import export_foundation
 from gcseg.model import GCSeg, WeightsUnavailableError
 from gcseg.model.feature_extractor import FOUNDATION_PATH
@@ -20,11 +21,11 @@ from gcseg.short_run import (
     fit_steps,
     learning_curve,
     measure_step_seconds,
-    plot_learning_curve,
     recipe_config,
     short_run,
 )
-from gcseg.train import StepBudget, read_log, train
+from gcseg.train import RunLimits, StepBudget, read_log, train
+from gcseg.viz.training import plot_learning_curve
 from tests.conftest import moving_squares_davis, small_config
 
 
@@ -136,7 +137,7 @@ def test_fit_steps_keeps_the_ratio_and_fills_the_budget(videos):
 
 def test_step_budget_replans_from_the_runs_own_step_times(monkeypatch):
     clock = [0.0]
-    monkeypatch.setattr("gcseg.train.time.perf_counter", lambda: clock[0])
+    monkeypatch.setattr("gcseg.train.budget.time.perf_counter", lambda: clock[0])
     # The first timing said 1 s a pair step and 2 s a clip; the run does a pair step in 0.5 s.
     budget = StepBudget(100.0, {"video": 1.0, "recurrent": 2.0})
     budget.start_stage("video", 0)
@@ -164,7 +165,8 @@ def test_a_trainer_with_a_budget_replans_its_step_counts(videos, tmp_path):
     # A first timing of 10 s a step: the run's own steps are far faster, so after the 10th
     # step the plan grows past 12; the hard cap of 3 s stops it.
     slow = StepBudget(140.0, {"video": 10.0, "recurrent": 10.0})
-    summary = train(config, tmp_path / "grown", progress=False, budget=slow, max_seconds=3.0)
+    summary = train(config, tmp_path / "grown", progress=False,
+                    limits=RunLimits(max_seconds=3.0, budget=slow))
     saved = load_config(tmp_path / "grown" / "config.yaml").train
     assert saved.steps > 12 and summary["stopped_by"] == "time"
     assert load_checkpoint(tmp_path / "grown" / "checkpoint.pt")["config"]["train"]["steps"] \
@@ -172,12 +174,13 @@ def test_a_trainer_with_a_budget_replans_its_step_counts(videos, tmp_path):
     # A first timing far too fast: at the 10th step the budget is spent, one step per stage
     # is left, and the run ends there without the cap.
     fast = StepBudget(1e-3, {"video": 1e-4, "recurrent": 1e-4})
-    summary = train(config, tmp_path / "shrunk", progress=False, budget=fast)
+    summary = train(config, tmp_path / "shrunk", progress=False, limits=RunLimits(budget=fast))
     saved = load_config(tmp_path / "shrunk" / "config.yaml").train
     assert (saved.steps, saved.recurrent_steps) == (11, 1)
     assert summary["step"] == summary["total_steps"] == 12 and "stopped_by" not in summary
 
 
+@pytest.mark.slow
 def test_short_run_fits_the_budget_and_scores_its_snapshots(baseline_run, videos, tmp_path):
     foundation = export_foundation(baseline_run / "checkpoint.pt", tmp_path / "f.pt")
     overrides = {"model": {"weights": str(foundation), "coseg_dim": 16, "ref_dim": 16,
@@ -195,7 +198,7 @@ def test_short_run_fits_the_budget_and_scores_its_snapshots(baseline_run, videos
     assert all(float(row["seconds"]) >= 0 for row in losses)
     snapshots = sorted((tmp_path / "run" / "snapshots").glob("*.pt"))
     assert len(snapshots) >= 2
-    curve = learning_curve(tmp_path / "run", videos, device="cpu")
+    curve = learning_curve(tmp_path / "run", DavisDataset(videos, "2017", "val"), device="cpu")
     assert len(curve) == len(snapshots)
     assert [row["seconds"] for row in curve] == sorted(row["seconds"] for row in curve)
     assert all(0 <= row["J&F"] <= 1 for row in curve)
@@ -210,7 +213,7 @@ def test_snapshots_of_a_trainer_hold_the_step_and_seconds(videos, tmp_path):
     config = small_config("baseline")
     config.data.root = str(videos)
     config.train.steps, config.train.recurrent_steps = 3, 0
-    train(config, tmp_path / "run", progress=False, snapshot_every=1e-6)
+    train(config, tmp_path / "run", progress=False, limits=RunLimits(snapshot_every=1e-6))
     snapshots = sorted((tmp_path / "run" / "snapshots").glob("*.pt"))
     assert snapshots
     payload = load_checkpoint(snapshots[-1])

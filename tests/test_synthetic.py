@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +16,16 @@ from gcseg.data.davis import DavisDataset, read_annotation
 from gcseg.data.synthetic import (
     ATTRIBUTE_CODES,
     ObjectInfo,
+    RenderedVideo,
+    SyntheticSpec,
     camera_motion,
     make_synthetic,
     measure_attributes,
     render_video,
     sequence_name,
 )
-from gcseg.data.synthetic_shapes import (
+from gcseg.data.synthetic import dataset as synthetic_dataset
+from gcseg.data.synthetic.shapes import (
     FAMILIES,
     fill_alpha,
     fold,
@@ -32,7 +36,8 @@ from gcseg.data.synthetic_shapes import (
     smoothstep_window,
 )
 
-SMALL = {"n_train": 3, "n_val": 3, "frames": (8, 12), "size": (64, 112), "progress": False}
+SMALL = SyntheticSpec(n_train=3, n_val=3, frames=(8, 12), size=(64, 112))
+TINY = SyntheticSpec(n_train=1, n_val=1, frames=3, size=(64, 112))
 
 
 def _digest(root: Path) -> dict[str, str]:
@@ -46,15 +51,16 @@ def _digest(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def small_benchmark(tmp_path_factory) -> Path:
-    return make_synthetic(tmp_path_factory.mktemp("syn") / "bench", seed=0, **SMALL)
+    return make_synthetic(tmp_path_factory.mktemp("syn") / "bench", SMALL, progress=False)
 
 
-def _rerender(split: str, index: int, seed: int = 0) -> synthetic.SyntheticVideo:
-    """The video ``make_synthetic(seed=seed, **SMALL)`` wrote as ``sequence_name(split, index)``."""
+def _rerender(split: str, index: int, seed: int = 0) -> RenderedVideo:
+    """The video ``make_synthetic(spec)`` wrote as ``sequence_name(split, index)``, ``spec``
+    being ``SMALL`` with ``seed``."""
     key = synthetic.SPLITS[split]
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key, index)))
-    n_frames = int(rng.integers(SMALL["frames"][0], SMALL["frames"][1] + 1))
-    return render_video(rng, n_frames, SMALL["size"])
+    n_frames = int(rng.integers(SMALL.frames[0], SMALL.frames[1] + 1))
+    return render_video(rng, n_frames, SMALL.size)
 
 
 # --------------------------------------------------------------------------- layout
@@ -111,9 +117,9 @@ def test_index_files(small_benchmark: Path) -> None:
 
 
 def test_same_seed_same_bytes_other_seed_differs(small_benchmark: Path, tmp_path: Path) -> None:
-    again = make_synthetic(tmp_path / "again", seed=0, **SMALL)
+    again = make_synthetic(tmp_path / "again", SMALL, progress=False)
     assert _digest(again) == _digest(small_benchmark)
-    other = make_synthetic(tmp_path / "other", seed=1, **SMALL)
+    other = make_synthetic(tmp_path / "other", replace(SMALL, seed=1), progress=False)
     first, second = _digest(small_benchmark), _digest(other)
     assert first != second
     frame = "JPEGImages/480p/syn-val-000/00000.jpg"
@@ -279,23 +285,21 @@ def test_refuses_to_overwrite_and_replaces_when_asked(tmp_path: Path) -> None:
     out = tmp_path / "bench"
     out.mkdir()
     (out / "keep.txt").write_text("precious")
-    tiny = {**SMALL, "n_train": 1, "n_val": 1, "frames": 3}
     with pytest.raises(FileExistsError, match="bench"):
-        make_synthetic(out, **tiny)
+        make_synthetic(out, TINY, progress=False)
     with pytest.raises(FileExistsError, match="not a synthetic benchmark written by gcseg"):
-        make_synthetic(out, overwrite=True, **tiny)  # only a folder make-synthetic wrote
+        make_synthetic(out, TINY, progress=False, overwrite=True)  # only one make-synthetic wrote
     assert (out / "keep.txt").read_text() == "precious"
     (out / "keep.txt").unlink()
-    make_synthetic(out, **tiny)  # an empty folder is filled
-    make_synthetic(out, overwrite=True, **{**tiny, "frames": 2})
+    make_synthetic(out, TINY, progress=False)  # an empty folder is filled
+    make_synthetic(out, replace(TINY, frames=2), progress=False, overwrite=True)
     assert json.loads((out / "synthetic.json").read_text())["parameters"]["frames"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench"]
 
 
 def test_interrupted_run_leaves_previous_dataset(tmp_path: Path, monkeypatch) -> None:
     out = tmp_path / "bench"
-    tiny = {**SMALL, "n_train": 1, "n_val": 1, "frames": 3}
-    make_synthetic(out, **tiny)
+    make_synthetic(out, TINY, progress=False)
     before = _digest(out)
     calls = []
 
@@ -305,16 +309,16 @@ def test_interrupted_run_leaves_previous_dataset(tmp_path: Path, monkeypatch) ->
             raise KeyboardInterrupt
         return render_video(*args, **kwargs)
 
-    monkeypatch.setattr(synthetic, "render_video", failing)
+    monkeypatch.setattr(synthetic_dataset, "render_video", failing)
     with pytest.raises(KeyboardInterrupt):
-        make_synthetic(out, overwrite=True, seed=5, **tiny)
+        make_synthetic(out, replace(TINY, seed=5), progress=False, overwrite=True)
     assert _digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench"]
 
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="frames"):
-        make_synthetic("/nonexistent/x", frames=(5, 3))
+        SyntheticSpec(frames=(5, 3))
     with pytest.raises(ValueError, match="too small"):
         render_video(0, 4, (16, 16))
     with pytest.raises(TypeError):

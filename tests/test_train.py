@@ -12,8 +12,11 @@ import pytest
 import torch
 
 from gcseg.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
-from gcseg.train import Trainer, plot_training, read_log, train, weights_digest
+from gcseg.train import RunLimits, Trainer, read_log, train, weights_digest
+from gcseg.viz.training import plot_training
 from tests.conftest import moving_squares_davis
+
+pytestmark = pytest.mark.slow  # trains (DDP included)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,10 +66,10 @@ def test_frozen_backbone_after_pretraining(videos, tmp_path):
     config.train.freeze_backbone_after_pretrain = True
     trainer = Trainer(config, tmp_path / "run", progress=False)
     before = {k: v.clone() for k, v in trainer.model.extractor.state_dict().items()}
-    trainer.run(stop_after=2)  # stage 1: the extractor learns
+    trainer.run(RunLimits(stop_after=2))  # stage 1: the extractor learns
     after_stage1 = {k: v.clone() for k, v in trainer.model.extractor.state_dict().items()}
     assert any(not torch.equal(before[k], after_stage1[k]) for k in before)
-    trainer.run(stop_after=5)  # stage 2: frozen, BatchNorm statistics too
+    trainer.run(RunLimits(stop_after=5))  # stage 2: frozen, BatchNorm statistics too
     for key, value in trainer.model.extractor.state_dict().items():
         torch.testing.assert_close(value, after_stage1[key], msg=key)
 
@@ -75,7 +78,7 @@ def test_resume_gives_the_same_weights(videos, tmp_path):
     config = _config(videos, variant="coseg")
     straight = train(config, tmp_path / "straight", progress=False)
     first = Trainer(config, tmp_path / "resumed", progress=False)
-    first.run(stop_after=3)  # "interrupted" in stage 2
+    first.run(RunLimits(stop_after=3))  # "interrupted" in stage 2
     assert load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["step"] == 3
     resumed = train(config, tmp_path / "resumed", resume=True, progress=False)
     assert resumed["weights_sha256"] == straight["weights_sha256"]
@@ -89,7 +92,8 @@ def test_resume_gives_the_same_weights(videos, tmp_path):
 def test_a_time_limit_stops_after_the_step_and_resume_finishes_it(videos, tmp_path):
     config = _config(videos, variant="coseg")
     straight = train(config, tmp_path / "straight", progress=False)
-    capped = train(config, tmp_path / "capped", progress=False, max_seconds=0.0)
+    capped = train(config, tmp_path / "capped", progress=False,
+                   limits=RunLimits(max_seconds=0.0))
     assert capped["step"] == 1 and capped["stopped_by"] == "time"
     assert load_checkpoint(tmp_path / "capped" / "checkpoint.pt")["step"] == 1
     assert json.loads((tmp_path / "capped" / "summary.json").read_text())["stopped_by"] == "time"

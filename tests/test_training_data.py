@@ -8,7 +8,13 @@ import torch
 from PIL import Image
 
 from gcseg.data.davis import DavisDataset, DavisFormatError, write_annotation, write_frame
-from gcseg.data.pairs import SimulatedPairs, VideoClips, VideoPairs, sample_interval
+from gcseg.data.pairs import (
+    NO_AUGMENTATION,
+    SimulatedPairs,
+    VideoClips,
+    VideoPairs,
+    sample_interval,
+)
 from gcseg.data.simulate import elastic_field, way1, way2
 from gcseg.data.still_images import MSRA10K, ConcatStills, DavisStills, PascalVOCObjects
 from gcseg.data.transforms import bounding_box, perturb_mask, random_crop_box
@@ -180,7 +186,7 @@ def test_sample_interval_covers_the_three_kinds():
 
 def test_video_pairs_follow_the_ground_truth():
     dataset = _small_dataset()
-    pairs = VideoPairs(dataset, (64, 96), samples_per_epoch=8, augment=False, seed=0)
+    pairs = VideoPairs(dataset, (64, 96), samples_per_epoch=8, augment=NO_AUGMENTATION, seed=0)
     gts = {
         name: [dataset[name].annotation(i) for i in range(len(dataset[name]))]
         for name in dataset.sequences
@@ -213,7 +219,7 @@ def test_video_clips():
 def test_void_pixels_are_marked_and_left_out_of_the_loss(tmp_path):
     """Label 255 (void) is background for the network's inputs, but no term of eq. 3 counts
     it: pairs and clips carry a void mask, and the trainer's loss leaves those pixels out."""
-    from gcseg.train import Trainer
+    from gcseg.train import Trainer, stage_loss
     from tests.conftest import small_config
 
     frames, masks = square_video(frames=6, size=(64, 96))
@@ -221,12 +227,13 @@ def test_void_pixels_are_marked_and_left_out_of_the_loss(tmp_path):
     masks[:, :, :8] = 255  # a void band on the left of every frame
     root = write_davis(tmp_path / "davis", {"v": (frames, masks)}, split="train")
     dataset = DavisDataset(root, "2017", "train")
-    pair = VideoPairs(dataset, (64, 96), samples_per_epoch=2, augment=False, seed=0)[0]
+    pair = VideoPairs(dataset, (64, 96), samples_per_epoch=2, augment=NO_AUGMENTATION, seed=0)[0]
     band = torch.zeros(1, 64, 96, dtype=torch.bool)
     band[:, :, :8] = True
     assert torch.equal(pair["target_void"], band) and torch.equal(pair["ref_void"], band)
     assert set(pair["target_mask"].unique().tolist()) <= {0.0, 1.0}  # inputs stay 0/1
-    clip = VideoClips(dataset, (64, 96), clip_length=3, samples_per_epoch=2, augment=False)[0]
+    clip = VideoClips(dataset, (64, 96), clip_length=3, samples_per_epoch=2,
+                      augment=NO_AUGMENTATION)[0]
     assert clip["voids"].shape == (3, 1, 64, 96) and torch.equal(clip["voids"][0], band)
 
     config = small_config("full")
@@ -235,10 +242,11 @@ def test_void_pixels_are_marked_and_left_out_of_the_loss(tmp_path):
     batch = {key: value[None] for key, value in pair.items()}
     clips = {key: value[None] for key, value in clip.items()}
     with torch.no_grad():
-        assert float(trainer._loss(trainer.model, "video", batch)) > 0
-        assert float(trainer._loss(trainer.model, "recurrent", clips)) > 0
+        assert float(stage_loss(trainer.model, "video", batch, config.train)) > 0
+        assert float(stage_loss(trainer.model, "recurrent", clips, config.train)) > 0
         batch["target_void"] = torch.ones_like(batch["target_void"])
         batch["ref_void"] = torch.ones_like(batch["ref_void"])
         clips["voids"] = torch.ones_like(clips["voids"])
-        assert float(trainer._loss(trainer.model, "video", batch)) == 0.0  # nothing counts
-        assert float(trainer._loss(trainer.model, "recurrent", clips)) == 0.0
+        # nothing counts
+        assert float(stage_loss(trainer.model, "video", batch, config.train)) == 0.0
+        assert float(stage_loss(trainer.model, "recurrent", clips, config.train)) == 0.0

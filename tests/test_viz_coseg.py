@@ -1,4 +1,5 @@
-"""gcseg.viz.coseg: the shared helpers (clips, run_pair, heat maps) and the co-seg figures."""
+"""The helpers notebooks 02-04 share (gcseg.viz.probe: clips, run_pair; gcseg.viz.heatmaps)
+and the co-segmentation figures (gcseg.viz.coseg)."""
 
 from __future__ import annotations
 
@@ -14,26 +15,30 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from gcseg.config import ModelConfig  # noqa: E402
+from gcseg.metrics import region_similarity  # noqa: E402
 from gcseg.model import GCSeg, broadcast_attend  # noqa: E402
 from gcseg.viz.coseg import (  # noqa: E402
-    Clip,
-    channel_mean,
-    channel_norm,
-    contrast_label,
     coseg_figure,
-    find_lookalike_case,
-    heat_overlay,
-    interval_reference,
     interval_scores,
-    iou,
-    load_clip,
-    object_contrast,
-    outline,
     plot_attention_vectors,
     plot_broadcast_example,
     plot_coseg_pair,
     plot_interval_sweep,
+)
+from gcseg.viz.frames import outline  # noqa: E402
+from gcseg.viz.heatmaps import (  # noqa: E402
+    channel_mean,
+    channel_norm,
+    contrast_label,
+    heat_overlay,
+    object_contrast,
     resize_map,
+)
+from gcseg.viz.probe import (  # noqa: E402
+    Clip,
+    find_lookalike_case,
+    interval_reference,
+    load_clip,
     run_pair,
     steadiest_object,
 )
@@ -134,9 +139,9 @@ def test_interval_reference_iou_and_steadiest_object(clip):
         interval_reference(-1, 1)
     a = np.zeros((4, 4), bool)
     b = a.copy()
-    assert iou(a, b) == 1.0
+    assert region_similarity(a, b) == 1.0  # the figures' IoU: two empty masks agree
     a[0, :2], b[0, 1:3] = True, True
-    assert iou(a, b) == pytest.approx(1 / 3)
+    assert region_similarity(a, b) == pytest.approx(1 / 3)
     assert steadiest_object(clip) == 1  # object 2 is absent in frame 3
 
 

@@ -10,6 +10,7 @@ from gcseg.data.davis import PALETTE, DavisDataset
 from gcseg.data.synthetic import render_video
 from gcseg.viz.dataset import (
     VOID_COLOUR,
+    AreaCurves,
     annotation_figure,
     annotation_picture,
     area_curves_figure,
@@ -94,7 +95,8 @@ def test_browse_figure(dataset_root):
     sequence = DavisDataset(dataset_root, "2017", "val")["v1"]
     annotations = [sequence.annotation(i) for i in range(len(sequence))]
     areas = object_areas(annotations, [1, 2])
-    fig = browse_figure(sequence.frame(2), annotations[2], 2, areas, [1, 2], objects=[2])
+    curves = AreaCurves([1, 2], areas)
+    fig = browse_figure(sequence.frame(2), annotations[2], 2, curves, objects=[2])
     frame_ax, area_ax = fig.axes
     lines = area_ax.get_lines()
     assert len(lines) == 3  # two objects and the frame marker

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from gcseg.inference import FrameRecord, VideoResult
 from gcseg.viz.judgment import (
+    BoxedMask,
     absent_frames,
     disappearing_objects,
     j_per_frame,
@@ -124,13 +125,14 @@ def test_plot_judgment_scores():
 
 def test_plot_judgment_boxes_and_j():
     frames, gt = _video()
-    figure = plot_judgment_boxes(frames[0], gt[0] == 1, (0, 2, 4, 6), frames[5], gt[4] == 1,
-                                 None, float("nan"), 0.7, t=5)
+    first = BoxedMask(frames[0], gt[0] == 1, (0, 2, 4, 6))
+    figure = plot_judgment_boxes(first, BoxedMask(frames[5], gt[4] == 1, None), float("nan"),
+                                 0.7, t=5)
     assert figure._suptitle.get_text().endswith("unreliable")
     assert len(figure.axes[0].patches) == 1 and len(figure.axes[1].patches) == 0
     _render(figure)
-    good = plot_judgment_boxes(frames[0], gt[0] == 1, (0, 2, 4, 6), frames[1], gt[0] == 1,
-                               (0, 2, 4, 6), 0.93, 0.7)
+    good = plot_judgment_boxes(first, BoxedMask(frames[1], gt[0] == 1, (0, 2, 4, 6)), 0.93,
+                               0.7)
     assert good._suptitle.get_text().endswith(": reliable")
     figure = plot_j_per_frame({"on": np.ones(T), "off": np.zeros(T)}, absent_frames(gt, 1))
     labels = [line.get_label() for line in figure.axes[0].get_lines()]

@@ -12,7 +12,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from gcseg.model import GCSeg, attend_similarity  # noqa: E402
-from gcseg.viz.coseg import channel_norm, run_pair  # noqa: E402
+from gcseg.viz.heatmaps import channel_norm  # noqa: E402
+from gcseg.viz.probe import run_pair  # noqa: E402
 from gcseg.viz.reference import (  # noqa: E402
     plot_eq12_example,
     plot_reference_maps,

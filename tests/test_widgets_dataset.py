@@ -69,7 +69,7 @@ def test_render_view_on_sparse_ground_truth(tmp_path):
     datasets = {year: DavisDataset(root, year, "val") for year in ("2017", "2016")}
     cache: dict = {}
     fig = render_view(datasets, "yto", 2, None, True, "2017", cache)  # an unannotated frame
-    ids, areas = cache[("2017", "yto")]
+    ids, areas = cache[("2017", "yto")].object_ids, cache[("2017", "yto")].areas
     assert ids == [1, 2] and areas.shape == (2, 6)
     assert np.isnan(areas[:, [1, 2, 4, 5]]).all() and (areas[:, [0, 3]] == 64).all()
     plt.close(fig)
@@ -82,7 +82,7 @@ def test_render_view_is_what_the_callback_draws(dataset_root):
     cache: dict = {}
     fig = render_view(datasets, "three", 2, (1, 2), True, "2017", cache)
     assert ("2017", "three") in cache
-    ids, areas = cache[("2017", "three")]
+    ids, areas = cache[("2017", "three")].object_ids, cache[("2017", "three")].areas
     assert ids == [1, 2, 3] and areas.shape == (3, 6)
     assert "three" in fig.axes[0].get_title() and "MO" in fig.axes[0].get_title()
     plt.close(fig)

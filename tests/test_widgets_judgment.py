@@ -14,7 +14,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from gcseg.inference import FrameRecord, VideoResult, VideoSegmenter
+from gcseg.inference import FrameRecord, InferenceOptions, VideoResult, VideoSegmenter
 from gcseg.model import GCSeg
 from gcseg.widgets.judgment import DEFAULT_THRESHOLDS, judgment_explorer
 from tests.conftest import disappearing_video, small_config
@@ -126,7 +126,8 @@ def test_explorer_with_a_real_segmenter(errors):
     model = GCSeg(small_config("full", frame_size=(64, 80)).model)
 
     def segment(tau: float) -> VideoResult:
-        return VideoSegmenter(model, threshold=tau, num_refs=1).segment(frames, gt[0])
+        options = InferenceOptions(threshold=tau, num_refs=1)
+        return VideoSegmenter(model, options).segment(frames, gt[0])
 
     explorer = judgment_explorer(segment, frames, gt, thresholds=(0.5, 1.0))
     slider, menu = _controls(explorer)

@@ -1,26 +1,10 @@
-"""Reading and writing the DAVIS 2016/2017 dataset layout.
+"""Reading a DAVIS 2016/2017 dataset, and the DAVIS files themselves (frames, annotations).
 
-The layout (SPEC §10)::
-
-    <root>/JPEGImages/<res>/<seq>/00000.jpg      frames
-    <root>/Annotations/<res>/<seq>/00000.png     palette PNGs: pixel value = object id
-    <root>/ImageSets/2016/{train,val}.txt        one sequence name per line
-    <root>/ImageSets/2017/{train,val}.txt
-    <root>/attributes.json                       optional: per-sequence challenge codes
-
-A sequence's annotations are named after its frames and follow one of four rules, checked when
-the dataset is opened and reported by ``python -m gcseg validate``
-(:attr:`Sequence.annotation_rule`):
-
-- every frame (DAVIS train and val);
-- the first frame only (DAVIS test-dev);
-- every N-th frame from the first (N >= 2: ``00000``, ``0000N``, ``000(2N)``, ... to the end);
-- the frames *declared* in ``<root>/sparse_annotations.json`` or ``<root>/youtube_objects.json``
-  (``{"sequences": {"<seq>": {"annotated": ["00000", "00011", ...]}}}``; the YouTube-Objects
-  converter of :mod:`gcseg.data.prepare` writes the latter: a mask about every 10th frame).
-
-Anything else is an error naming the missing (or unexpected) annotation file: one lost PNG never
-turns a dense sequence into silently sparse ground truth.  See :attr:`Sequence.annotated_indices`.
+The folder layout is spelled in :mod:`gcseg.data.davis_layout` (read here, written by
+:mod:`gcseg.data.davis_writer`); which frames of a sequence carry an annotation, and the rules
+they must follow, is :mod:`gcseg.data.annotation_rules`; the checks of a single input file
+(a regular file, a decodable image) and :class:`DavisFormatError` are
+:mod:`gcseg.data.file_checks`.
 
 In DAVIS 2016 every annotated pixel belongs to one foreground object and 255 marks void
 pixels; DAVIS 2017 annotates several objects with ids 1..K.  Reading a dataset as ``year="2016"``
@@ -37,24 +21,29 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+
+from gcseg.data.annotation_rules import AnnotationRules
+from gcseg.data.davis_layout import DEFAULT_RESOLUTION, DavisLayout
+from gcseg.data.file_checks import (
+    DavisFormatError,
+    check_regular_file,
+    image_size,
+    open_image,
+    read_text,
+)
+from gcseg.files import atomic_write
 
 __all__ = [
     "PALETTE",
-    "SPARSE_MANIFESTS",
     "VOID_ID",
-    "DavisFormatError",
     "DavisDataset",
     "Sequence",
-    "check_regular_file",
-    "public_file_mode",
     "read_frame",
     "write_frame",
     "read_annotation",
@@ -64,13 +53,6 @@ __all__ = [
 
 VOID_ID = 255
 """Annotation value of void (unlabelled) pixels in DAVIS 2016."""
-
-SPARSE_MANIFESTS = ("sparse_annotations.json", "youtube_objects.json")
-"""Files at a dataset root that may declare which frames of a sequence are annotated."""
-
-
-class DavisFormatError(ValueError):
-    """A file or folder does not follow the DAVIS layout; the message names it."""
 
 
 def _davis_palette() -> np.ndarray:
@@ -94,105 +76,14 @@ PALETTE: np.ndarray = _davis_palette()
 # --------------------------------------------------------------------------- single files
 
 
-_FILE_KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-)
-
-
-def check_regular_file(path: str | os.PathLike, *, allow_empty: bool = False) -> Path:
-    """Raise :class:`DavisFormatError` naming ``path`` unless it is a readable regular file.
-
-    Checked with ``stat`` before anything opens it: a FIFO in place of an image would block the
-    reader forever, a folder or a device would give an obscure error.  A zero-byte file is
-    refused too unless ``allow_empty``.  Symbolic links are followed.  Returns ``Path(path)``.
-    """
-    path = Path(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise DavisFormatError(f"{path}: file not found") from None
-    except OSError as error:
-        raise DavisFormatError(f"{path}: cannot read ({error.strerror or error})") from None
-    if not stat.S_ISREG(info.st_mode):
-        kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "special file")
-        raise DavisFormatError(f"{path}: is {kind}, not a regular file")
-    if info.st_size == 0 and not allow_empty:
-        raise DavisFormatError(f"{path}: empty file (0 bytes)")
-    return path
-
-
-def _open_image(path: Path) -> Image.Image:
-    check_regular_file(path)
-    try:
-        image = Image.open(path)
-        image.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
-            ValueError) as error:
-        raise DavisFormatError(f"{path}: cannot read image ({error})") from error
-    return image
-
-
-def _image_size(path: Path) -> tuple[int, int]:
-    """``(H, W)`` of an image from its header (the pixels are not decoded)."""
-    check_regular_file(path)
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
-            ValueError) as error:
-        raise DavisFormatError(f"{path}: cannot read image ({error})") from error
-    return height, width
-
-
-def _read_text(path: Path, what: str) -> str:
-    """The UTF-8 text of a small metadata file; a named error when it is not UTF-8."""
-    check_regular_file(path, allow_empty=True)
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        bad = error.object[error.start : error.start + 1].hex()
-        raise DavisFormatError(
-            f"{path}: not UTF-8 text (byte 0x{bad} at offset {error.start}); {what}"
-        ) from None
-
-
 def read_frame(path: str | os.PathLike) -> np.ndarray:
     """Read a video frame as an ``(H, W, 3)`` uint8 RGB array."""
-    return np.asarray(_open_image(Path(path)).convert("RGB"))
-
-
-def public_file_mode() -> int:
-    """The mode ``open()`` would give a new file: ``0o666`` less the process umask (usually 0644).
-
-    Atomic writers create their temporary file with :func:`tempfile.mkstemp`, which makes it
-    private (0600); they set this mode before renaming it into place.
-    """
-    try:  # Linux: read it without touching it (os.umask is process-wide, not thread-safe)
-        with open("/proc/self/status", encoding="utf-8", errors="replace") as handle:
-            line = next(line for line in handle if line.startswith("Umask:"))
-        umask = int(line.split()[1], 8)
-    except (OSError, StopIteration, ValueError, IndexError):
-        umask = os.umask(0o022)  # elsewhere: the only way to read it is to set it
-        os.umask(umask)
-    return 0o666 & ~umask
+    return np.asarray(open_image(Path(path)).convert("RGB"))
 
 
 def _atomic_save(image: Image.Image, path: Path, **save_kwargs) -> None:
     """Save through a temporary file in the same folder, then rename: never a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        image.save(tmp_name, **save_kwargs)
-        os.chmod(tmp_name, public_file_mode())  # mkstemp makes it private (0600)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: image.save(tmp, **save_kwargs))
 
 
 def write_frame(path: str | os.PathLike, image_rgb: np.ndarray, quality: int = 90) -> None:
@@ -213,7 +104,7 @@ def read_annotation(path: str | os.PathLike, *, require_palette: bool = True) ->
     write their results that way; the official toolkit reads both).
     """
     path = Path(path)
-    image = _open_image(path)
+    image = open_image(path)
     if image.mode == "P":
         return np.asarray(image, dtype=np.uint8)
     if not require_palette and image.mode == "L":
@@ -256,12 +147,6 @@ def write_sequence_results(
 # --------------------------------------------------------------------------- sequences
 
 
-def _ordinal(n: int) -> str:
-    """``2`` -> ``"2nd"``, ``3`` -> ``"3rd"``, ``10`` -> ``"10th"``, ``11`` -> ``"11th"``."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 @dataclass
 class Sequence:
     """One video of a DAVIS-layout dataset: paths, read lazily.
@@ -271,8 +156,8 @@ class Sequence:
     the first (DAVIS test-dev), or a subset that includes the first (sparse ground truth, e.g.
     YouTube-Objects); :attr:`annotated_indices` says which frames, :attr:`fully_annotated`
     whether all of them, and :attr:`annotation_rule` by which rule :class:`DavisDataset`
-    accepted them (see the module docstring).  :meth:`annotation` is indexed by *frame*, not by
-    file.
+    accepted them (see :mod:`gcseg.data.annotation_rules`).  :meth:`annotation` is indexed by
+    *frame*, not by file.
     """
 
     name: str
@@ -296,7 +181,7 @@ class Sequence:
     def size(self) -> tuple[int, int]:
         """``(H, W)`` of the frames."""
         if self._size is None:
-            self._size = _image_size(self.frame_paths[0])
+            self._size = image_size(self.frame_paths[0])
         return self._size
 
     def frame(self, index: int) -> np.ndarray:
@@ -407,10 +292,10 @@ class DavisDataset:
     Opening checks the layout: folders, split file (UTF-8, one plain folder name per line), and
     for each listed sequence that it has frames, that every frame and annotation is a regular,
     non-empty file, that every annotation is named after one of its frames, that the first frame
-    is annotated and that the annotated frames follow one of the rules of the module docstring
-    (every frame, the first only, every N-th frame, or declared in a manifest): a missing
-    annotation is named.  Pixel data are read lazily through :class:`Sequence`; call
-    :meth:`validate` to read every file once.
+    is annotated and that the annotated frames follow one of the rules of
+    :mod:`gcseg.data.annotation_rules` (every frame, the first only, every N-th frame, or
+    declared in a manifest): a missing annotation is named.  Pixel data are read lazily through
+    :class:`Sequence`; call :meth:`validate` to read every file once.
     """
 
     YEARS = ("2016", "2017")
@@ -420,7 +305,7 @@ class DavisDataset:
         root: str | os.PathLike,
         year: str = "2017",
         split: str = "val",
-        resolution: str = "480p",
+        resolution: str = DEFAULT_RESOLUTION,
         sequences: list[str] | None = None,
     ) -> None:
         self.root = Path(root)
@@ -431,17 +316,18 @@ class DavisDataset:
             raise ValueError(f"year must be one of {self.YEARS}, got {year!r}")
         if not self.root.is_dir():
             raise DavisFormatError(f"{self.root}: dataset folder not found")
-        self.image_dir = self.root / "JPEGImages" / resolution
-        self.annotation_dir = self.root / "Annotations" / resolution
+        self.layout = DavisLayout(self.root, resolution)
+        self.image_dir = self.layout.image_dir
+        self.annotation_dir = self.layout.annotation_dir
         for folder in (self.image_dir, self.annotation_dir):
             if not folder.is_dir():
                 raise DavisFormatError(f"{folder}: folder not found (not a DAVIS layout?)")
-        self.split_file = self.root / "ImageSets" / self.year / f"{split}.txt"
+        self.split_file = self.layout.split_file(self.year, split)
         if sequences is None:
             names = self._read_split()
         else:
             names = [self._check_name(name, "asked for") for name in sequences]
-        self._declared = self._read_manifests()
+        self._rules = AnnotationRules.read(self.root)
         self._sequences = {name: self._open_sequence(name) for name in names}
 
     def _check_name(self, name: str, where: str) -> str:
@@ -455,35 +341,12 @@ class DavisDataset:
     def _read_split(self) -> list[str]:
         if not self.split_file.exists():
             raise DavisFormatError(f"{self.split_file}: split file not found")
-        text = _read_text(self.split_file, "a split file lists one sequence name per line")
+        text = read_text(self.split_file, "a split file lists one sequence name per line")
         names = [line.strip() for line in text.splitlines()]
         names = [self._check_name(name, str(self.split_file)) for name in names if name]
         if not names:
             raise DavisFormatError(f"{self.split_file}: split file lists no sequences")
         return names
-
-    def _read_manifests(self) -> dict[str, tuple[Path, list[str]]]:
-        """``{sequence: (manifest, declared frame names)}`` from :data:`SPARSE_MANIFESTS`."""
-        declared: dict[str, tuple[Path, list[str]]] = {}
-        for file_name in SPARSE_MANIFESTS:
-            path = self.root / file_name
-            if not path.exists():
-                continue
-            expected = '{"sequences": {"<seq>": {"annotated": ["00000", ...]}}}'
-            text = _read_text(path, f"expected JSON {expected}")
-            try:
-                table = json.loads(text)["sequences"]
-                entries = {
-                    str(name): [str(frame) for frame in entry["annotated"]]
-                    for name, entry in table.items()
-                }
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
-                raise DavisFormatError(
-                    f"{path}: expected JSON {expected} ({type(error).__name__}: {error})"
-                ) from None
-            for name, frames in entries.items():
-                declared.setdefault(name, (path, frames))
-        return declared
 
     def _listing(self, folder: Path, suffix: str) -> list[Path]:
         """The ``*<suffix>`` files of ``folder``, sorted; anything not a regular file is named."""
@@ -519,74 +382,8 @@ class DavisDataset:
                 f"{annotations[0]}: first annotation does not match the first frame "
                 f"{frames[0].name} (semi-supervised VOS needs the first frame's mask)"
             )
-        rule = self._annotation_rule(name, frames, annotations)
+        rule = self._rules.rule(name, frames, annotations)
         return Sequence(name, frames, annotations, year=self.year, annotation_rule=rule)
-
-    def _annotation_rule(self, name: str, frames: list[Path], annotations: list[Path]) -> str:
-        """Which rule the annotated frames follow (module docstring); else name the odd file.
-
-        Declared frames (a manifest) must match the files exactly. Otherwise the annotations
-        must cover every frame, the first only, or every N-th frame from the first to the end
-        (N >= 2): a hole among annotated frames names the missing file, an annotation off the
-        pattern names that file.
-        """
-        index_of = {frame.stem: index for index, frame in enumerate(frames)}
-        annotated = [index_of[path.stem] for path in annotations]  # ascending: names sort
-        folder = annotations[0].parent
-        if name in self._declared:
-            manifest, declared = self._declared[name]
-            have = {path.stem for path in annotations}
-            for stem in declared:
-                if stem not in index_of:
-                    raise DavisFormatError(
-                        f"{manifest}: declares annotated frame {stem!r} of {name!r}, but "
-                        f"{frames[0].parent} has no {stem}.jpg"
-                    )
-                if stem not in have:
-                    raise DavisFormatError(
-                        f"{folder / (stem + '.png')}: annotation not found (declared in "
-                        f"{manifest}: {len(declared)} annotated frames of {name!r})"
-                    )
-            extra = [path for path in annotations if path.stem not in set(declared)]
-            if extra:
-                raise DavisFormatError(
-                    f"{extra[0]}: annotation not declared in {manifest} (which lists "
-                    f"{len(declared)} annotated frames of {name!r})"
-                )
-            return f"declared in {manifest.name}"
-        if len(annotated) == len(frames):
-            return "every frame"
-        if annotated == [0]:
-            return "first frame only"
-        step = annotated[1]  # the first gap sets the pattern (annotated[0] == 0)
-        expected = list(range(0, len(frames), step))
-        if annotated == expected and step >= 2:
-            return f"every {_ordinal(step)} frame"
-        # Name the odd file of the closer explanation: a dense sequence with holes, or the
-        # every-N-th-frame pattern with a hole or an extra file.
-        have, grid = set(annotated), set(expected)
-        dense_missing = [index for index in range(len(frames)) if index not in have]
-        grid_missing = [index for index in expected if index not in have]
-        grid_extra = [index for index in annotated if index not in grid]
-        rules = (
-            f"the annotations of {name!r} ({len(annotated)} for {len(frames)} frames) must "
-            "cover every frame, the first only or every N-th frame, or be declared in "
-            f"{self.root / SPARSE_MANIFESTS[0]}"
-        )
-        if step >= 2 and len(grid_missing) + len(grid_extra) < len(dense_missing):
-            if not grid_missing:
-                odd = grid_extra[0]
-                raise DavisFormatError(
-                    f"{folder / (frames[odd].stem + '.png')}: annotation off the pattern of "
-                    f"the others (every {_ordinal(step)} frame); {rules}"
-                )
-            index = grid_missing[0]
-        else:
-            index = dense_missing[0]
-        raise DavisFormatError(
-            f"{folder / (frames[index].stem + '.png')}: annotation of frame "
-            f"{frames[index].name} not found; {rules}"
-        )
 
     @property
     def sequences(self) -> list[str]:
@@ -610,11 +407,11 @@ class DavisDataset:
     @cached_property
     def _attribute_table(self) -> dict:
         """``<root>/attributes.json`` parsed ({} when absent); a named error when malformed."""
-        path = self.root / "attributes.json"
+        path = self.layout.attributes_file
         if not path.exists():
             return {}
         expected = "expected {'codes': {...}, 'sequences': {seq: [codes]}}"
-        text = _read_text(path, expected)
+        text = read_text(path, expected)
         try:
             table = json.loads(text)
             per_sequence = {str(k): [str(c) for c in v] for k, v in table["sequences"].items()}

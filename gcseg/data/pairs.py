@@ -24,6 +24,8 @@ whatever the number of data-loader workers; call :meth:`set_epoch` each epoch fo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -40,10 +42,34 @@ from gcseg.data.transforms import (
     to_tensor_void,
 )
 
-__all__ = ["INTERVALS", "SimulatedPairs", "VideoPairs", "VideoClips", "sample_interval"]
+__all__ = [
+    "INTERVALS",
+    "NO_AUGMENTATION",
+    "Augmentation",
+    "SimulatedPairs",
+    "VideoClips",
+    "VideoPairs",
+    "sample_interval",
+]
 
 INTERVALS = ("short", "middle", "long")
 """The paper's three kinds of reference: the last frames, a few frames back, far back."""
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """The random crop and horizontal flip shared by every frame of one video sample.
+
+    The crop box covers ``crop_scale`` of the frame's area (drawn uniformly) at the output's
+    aspect ratio; the flip happens with probability 1/2.  ``enabled=False`` shows whole frames.
+    """
+
+    crop_scale: tuple[float, float] = (0.8, 1.0)
+    enabled: bool = True
+
+
+NO_AUGMENTATION = Augmentation(enabled=False)
+"""Whole frames, never flipped: for validation samples and figures."""
 
 
 class _Seeded(Dataset):
@@ -134,9 +160,8 @@ class _VideoSamples(_Seeded):
         dataset: DavisDataset,
         out_size: tuple[int, int],
         samples_per_epoch: int | None,
-        augment: bool,
+        augment: Augmentation,
         seed: int,
-        crop_scale: tuple[float, float] = (0.8, 1.0),
     ) -> None:
         super().__init__(seed)
         # Frames are sampled by index, so every frame needs its mask: sparse ground truth
@@ -147,7 +172,6 @@ class _VideoSamples(_Seeded):
         self.out_size = out_size
         self.samples_per_epoch = samples_per_epoch or len(self.sequences)
         self.augment = augment
-        self.crop_scale = (float(crop_scale[0]), float(crop_scale[1]))
 
     def __len__(self) -> int:
         return self.samples_per_epoch
@@ -156,8 +180,9 @@ class _VideoSamples(_Seeded):
         """Images and id masks of ``indices``, with one crop and flip shared by all."""
         height, width = self.out_size
         size = sequence.size
-        if self.augment:
-            box = random_crop_box(size, rng, scale=self.crop_scale, aspect=width / height)
+        if self.augment.enabled:
+            scale = (float(self.augment.crop_scale[0]), float(self.augment.crop_scale[1]))
+            box = random_crop_box(size, rng, scale=scale, aspect=width / height)
             flip = rng.random() < 0.5
         else:
             box, flip = (0, 0, size[1], size[0]), False
@@ -188,12 +213,11 @@ class VideoPairs(_VideoSamples):
         out_size: tuple[int, int],
         samples_per_epoch: int | None = None,
         prev_zero_prob: float = 0.5,
-        augment: bool = True,
+        augment: Augmentation = Augmentation(),
         seed: int = 0,
         max_interval: int | None = None,
-        crop_scale: tuple[float, float] = (0.8, 1.0),
     ) -> None:
-        super().__init__(dataset, out_size, samples_per_epoch, augment, seed, crop_scale)
+        super().__init__(dataset, out_size, samples_per_epoch, augment, seed)
         self.prev_zero_prob = prev_zero_prob
         self.max_interval = max_interval
 
@@ -229,11 +253,10 @@ class VideoClips(_VideoSamples):
         clip_length: int = 4,
         max_stride: int = 3,
         samples_per_epoch: int | None = None,
-        augment: bool = True,
+        augment: Augmentation = Augmentation(),
         seed: int = 0,
-        crop_scale: tuple[float, float] = (0.8, 1.0),
     ) -> None:
-        super().__init__(dataset, out_size, samples_per_epoch, augment, seed, crop_scale)
+        super().__init__(dataset, out_size, samples_per_epoch, augment, seed)
         if clip_length < 2:
             raise ValueError("a clip needs at least 2 frames")
         self.clip_length = clip_length

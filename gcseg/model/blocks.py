@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from gcseg.config import NORMS, Norm
+
 __all__ = ["ConvBlock", "make_norm", "num_groups"]
 
 
@@ -21,7 +23,7 @@ def num_groups(channels: int) -> int:
     return 1
 
 
-def make_norm(kind: str, channels: int) -> nn.Module:
+def make_norm(kind: Norm, channels: int) -> nn.Module:
     """``group`` -> GroupNorm, ``batch`` -> BatchNorm2d, ``none`` -> Identity."""
     if kind == "group":
         return nn.GroupNorm(num_groups(channels), channels)
@@ -29,7 +31,7 @@ def make_norm(kind: str, channels: int) -> nn.Module:
         return nn.BatchNorm2d(channels)
     if kind == "none":
         return nn.Identity()
-    raise ValueError(f"unknown norm {kind!r} (group, batch, none)")
+    raise ValueError(f"unknown norm {kind!r} (one of {NORMS})")
 
 
 class ConvBlock(nn.Sequential):
@@ -37,7 +39,7 @@ class ConvBlock(nn.Sequential):
 
     def __init__(
         self, in_channels: int, out_channels: int, kernel_size: int = 3, dilation: int = 1,
-        norm: str = "group",
+        norm: Norm = "group",
     ) -> None:
         padding = dilation * (kernel_size // 2)
         super().__init__(

@@ -1,4 +1,4 @@
-"""Co-segmentation Module (paper Section III-A-3, Figure 2; SPEC §2).
+"""Co-segmentation Module (paper Section III-A-3, Figure 2).
 
 It looks for what the target frame and the reference frame have in common. For every feature
 level l of a configurable set (default ``res3``, ``res4``, ``res5``):
@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gcseg.config import COSEG_ACTIVATIONS, CosegActivation, Level, Norm
 from gcseg.model.blocks import ConvBlock
 
 __all__ = ["CoSegmentation", "broadcast_attend"]
@@ -55,15 +56,15 @@ class CoSegmentation(nn.Module):
     def __init__(
         self,
         channels: Mapping[str, int],
-        levels: Sequence[str] = ("res3", "res4", "res5"),
+        levels: Sequence[Level] = ("res3", "res4", "res5"),
         out_dim: int = 256,
-        activation: str = "none",
-        norm: str = "group",
-        grid_level: str = "res5",
+        activation: CosegActivation = "none",
+        norm: Norm = "group",
+        grid_level: Level = "res5",
     ) -> None:
         super().__init__()
-        if activation not in ("none", "sigmoid"):
-            raise ValueError(f"activation must be 'none' or 'sigmoid', got {activation!r}")
+        if activation not in COSEG_ACTIVATIONS:
+            raise ValueError(f"activation must be one of {COSEG_ACTIVATIONS}, got {activation!r}")
         self.levels = tuple(levels)
         self.grid_level = grid_level
         self.activation = activation

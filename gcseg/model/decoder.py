@@ -1,4 +1,4 @@
-"""Decoder (paper Section III-A-5, Figure 5; SPEC §5).
+"""Decoder (paper Section III-A-5, Figure 5).
 
 Three parts in sequence, then a two-class head:
 
@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gcseg.config import Norm
 from gcseg.model.blocks import ConvBlock
 
 __all__ = ["ASPP", "Decoder", "DecoderOutput", "GlobalConvBlock", "ResidualBlock"]
@@ -80,7 +81,7 @@ class ASPP(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, rates: Sequence[int] = (1, 6, 12, 18),
-                 image_pool: bool = True, norm: str = "group") -> None:
+                 image_pool: bool = True, norm: Norm = "group") -> None:
         super().__init__()
         self.branches = nn.ModuleList(
             ConvBlock(in_channels, out_channels, 1 if rate == 1 else 3,
@@ -115,7 +116,7 @@ class Decoder(nn.Module):
 
     def __init__(self, in_channels: int, dim: int = 256, gcn_kernel: int = 7,
                  aspp_rates: Sequence[int] = (1, 6, 12, 18), image_pool: bool = True,
-                 norm: str = "group") -> None:
+                 norm: Norm = "group") -> None:
         super().__init__()
         self.gcn = GlobalConvBlock(in_channels, dim, gcn_kernel)
         self.residual = ResidualBlock(dim)

@@ -24,7 +24,7 @@ import torchvision
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from gcseg.config import VARIANTS, GCSegConfig, load_config
+from gcseg.config import NUM_REFERENCES, VARIANTS, GCSegConfig, load_config
 from gcseg.model.gcseg import GCSeg
 
 __all__ = [
@@ -93,7 +93,7 @@ def _count(fn) -> tuple[int, object]:
     return counter.get_total_flops(), result
 
 
-def frame_flops(model: GCSeg, image_size: tuple[int, int], num_refs: int = 3,
+def frame_flops(model: GCSeg, image_size: tuple[int, int], num_refs: int = NUM_REFERENCES,
                 device: torch.device | str = "meta") -> dict[str, int]:
     """FLOPs of the inference path for one frame of ``image_size`` (H, W).
 

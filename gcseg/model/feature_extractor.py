@@ -1,4 +1,4 @@
-"""Feature Extractor (paper Section III-A-2, SPEC §1).
+"""Feature Extractor (paper Section III-A-2).
 
 A torchvision ResNet whose first convolution takes four channels: the image and a mask. As in
 RGMP, the mask gets its own single-channel 7x7 convolution, summed with the RGB convolution:
@@ -20,7 +20,7 @@ gradients and keeps its BatchNorm layers in eval mode.
 Weights: ``"imagenet"`` (torchvision's ``IMAGENET1K_V1`` through its weights API; needs the
 internet once, then torch hub's cache), ``"foundation"`` (the project's own stand-in for ImageNet
 weights, ``checkpoints/foundation_tiny.pt``: a ResNet-18 extractor up to ``res4`` trained once on
-the synthetic benchmark, SPEC §11; see :mod:`gcseg.foundation`), a path to a local state dict
+the synthetic benchmark; see :mod:`gcseg.foundation`), a path to a local state dict
 (torchvision's keys or this module's), or ``None`` (random initialisation). Nothing downloads at
 import.
 """
@@ -35,6 +35,8 @@ import torch
 import torchvision
 from torch import Tensor, nn
 
+from gcseg.config import BACKBONES, OUTPUT_STRIDES, TOP_LEVELS, Backbone, OutputStride, TopLevel
+
 __all__ = [
     "BACKBONE_CHANNELS",
     "FeatureExtractor",
@@ -43,8 +45,6 @@ __all__ = [
     "load_backbone_state",
     "state_dict_mismatch",
 ]
-
-LEVELS = ("res2", "res3", "res4", "res5")
 
 _BUILDERS: dict[str, tuple[Callable[..., torchvision.models.ResNet], str]] = {
     "resnet18": (torchvision.models.resnet18, "ResNet18_Weights"),
@@ -241,21 +241,21 @@ class FeatureExtractor(nn.Module):
 
     def __init__(
         self,
-        backbone: str = "resnet101",
-        output_stride: int = 16,
+        backbone: Backbone = "resnet101",
+        output_stride: OutputStride = 16,
         weights: str | Path | None = None,
         frozen: bool = False,
         normalize_input: bool = True,
-        top_level: str = "res5",
+        top_level: TopLevel = "res5",
     ) -> None:
         super().__init__()
-        if top_level not in ("res4", "res5"):
-            raise ValueError(f"top_level must be 'res4' or 'res5', got {top_level!r}")
+        if top_level not in TOP_LEVELS:
+            raise ValueError(f"top_level must be one of {TOP_LEVELS}, got {top_level!r}")
         self.top_level = top_level
-        if backbone not in _BUILDERS:
-            raise ValueError(f"unknown backbone {backbone!r} (known: {list(_BUILDERS)})")
-        if output_stride not in (8, 16, 32):
-            raise ValueError(f"output_stride must be 8, 16 or 32, got {output_stride}")
+        if backbone not in BACKBONES:
+            raise ValueError(f"unknown backbone {backbone!r} (known: {list(BACKBONES)})")
+        if output_stride not in OUTPUT_STRIDES:
+            raise ValueError(f"output_stride must be one of {OUTPUT_STRIDES}, got {output_stride}")
         net = _BUILDERS[backbone][0](weights=None)
         self.backbone_name = backbone
         self.output_stride = output_stride

@@ -1,4 +1,4 @@
-"""The GCSeg network (paper Section III-A, Figure 1, eq. 3; SPEC §1-6).
+"""The GCSeg network (paper Section III-A, Figure 1).
 
 One class, four ablation variants (Table V), chosen by ``ModelConfig.variant``:
 
@@ -28,249 +28,36 @@ Two ways through the network share every function:
   never runs again on a past frame. Feature batch and reference batch must match, or one of
   them must be 1 (broadcast): many references or many objects go through the heads at once.
 
-Everything the notebooks show comes back in :class:`Internals` (co-segmentation vectors, G,
-the ROI boxes and their features, D1, D1', R1, R2, R) and :class:`JudgmentResult`.
-
-Loss (eq. 3): :func:`gcseg_loss`, the sum of the pixel-wise binary cross-entropy of each output
-present, each term the mean over pixels by default (``reduction="sum"``: the paper's "sum of
-pixel-wise BCE", summed over pixels and averaged over the batch).
+Everything the notebooks show comes back in :class:`~gcseg.model.containers.Internals`
+(co-segmentation vectors, G, the ROI boxes and their features, D1, D1', R1, R2, R) and
+:class:`~gcseg.model.judgment.JudgmentResult`; the containers are in
+:mod:`gcseg.model.containers`, the loss of eq. 3 in :mod:`gcseg.model.loss`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gcseg.config import GCSegConfig, ModelConfig, load_config
+from gcseg.config import JUDGMENT_THRESHOLD, GCSegConfig, ModelConfig, load_config
+from gcseg.model.containers import (
+    FrameFeatures,
+    Internals,
+    ReferenceSummary,
+    TrainOutput,
+    map_tensors,
+)
 from gcseg.model.coseg import CoSegmentation
 from gcseg.model.decoder import Decoder, DecoderOutput
 from gcseg.model.feature_extractor import FeatureExtractor
-from gcseg.model.judgment import JudgmentModule, JudgmentResult, PooledObject
-from gcseg.model.mask_encoder import MaskEncoder, grid_boxes, mask_boxes
-from gcseg.model.reference import ReferenceInternals, ReferenceModule
+from gcseg.model.judgment import JudgmentModule, JudgmentResult
+from gcseg.model.mask_encoder import MaskEncoder
+from gcseg.model.reference import ReferenceModule
+from gcseg.model.roi import grid_boxes, mask_boxes
 
-__all__ = [
-    "FrameFeatures",
-    "GCSeg",
-    "Internals",
-    "ReferenceSummary",
-    "TrainOutput",
-    "bce_from_logits",
-    "gcseg_loss",
-    "gcseg_loss_terms",
-]
-
-
-
-# ----------------------------------------------------------------------------- containers
-
-
-def _map_tensors(obj: Any, fn: Any) -> Any:
-    """Apply ``fn`` to every tensor inside dataclasses / dicts / tuples (others kept)."""
-    if isinstance(obj, Tensor):
-        return fn(obj)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: _map_tensors(getattr(obj, f.name), fn) for f in dataclasses.fields(obj)}
-        return dataclasses.replace(obj, **changes)
-    if isinstance(obj, dict):
-        return {key: _map_tensors(value, fn) for key, value in obj.items()}
-    return obj
-
-
-def _cat_tensors(items: list[Any]) -> Any:
-    """Concatenate along the batch every tensor of same-structured containers."""
-    first = items[0]
-    if isinstance(first, Tensor):
-        return torch.cat(items, dim=0)
-    if first is None:
-        return None
-    if dataclasses.is_dataclass(first):
-        return dataclasses.replace(first, **{
-            f.name: _cat_tensors([getattr(item, f.name) for item in items])
-            for f in dataclasses.fields(first)
-        })
-    if isinstance(first, dict):
-        return {key: _cat_tensors([item[key] for item in items]) for key in first}
-    return first
-
-
-class FrameFeatures(Mapping):
-    """The Feature Extractor's output for a batch of frames: a read-only ``{level: tensor}``
-    mapping (``res2``..``res5``, each (B, C_l, H_l, W_l)) plus the frame size (H, W)."""
-
-    def __init__(self, levels: Mapping[str, Tensor], image_size: tuple[int, int]) -> None:
-        self.levels = dict(levels)
-        self.image_size = (int(image_size[0]), int(image_size[1]))
-
-    def __getitem__(self, level: str) -> Tensor:
-        return self.levels[level]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.levels)
-
-    def __len__(self) -> int:
-        return len(self.levels)
-
-    def __repr__(self) -> str:
-        shapes = ", ".join(f"{k}: {tuple(v.shape)}" for k, v in self.levels.items())
-        return f"FrameFeatures(image_size={self.image_size}, {shapes})"
-
-    @property
-    def batch_size(self) -> int:
-        return next(iter(self.levels.values())).shape[0]
-
-    def map(self, fn: Any) -> FrameFeatures:
-        """Apply ``fn`` to every level tensor."""
-        return FrameFeatures({k: fn(v) for k, v in self.levels.items()}, self.image_size)
-
-    def split(self, size: int) -> tuple[FrameFeatures, ...]:
-        """Split along the batch in chunks of ``size``."""
-        chunks = {k: v.split(size) for k, v in self.levels.items()}
-        count = len(next(iter(chunks.values())))
-        return tuple(FrameFeatures({k: c[i] for k, c in chunks.items()}, self.image_size)
-                     for i in range(count))
-
-
-@dataclass
-class ReferenceSummary:
-    """What a reference frame contributes at inference: O(C) numbers, no feature maps.
-
-    Attributes:
-        valid: (B,) bool; False where the mask is empty (skip that reference).
-        r: (B, C) the Mask Encoder's ``r_{t-n}`` (``None`` without Reference Module).
-        f: ``{level: (B, C_l)}`` the co-segmentation vectors ``f_{t-n}`` (empty without it).
-        boxes: (B, 10, 4) the Mask Encoder's ROI boxes in image pixels (whole box first).
-        roi_features: (B, 10, C) pooled ROI features, or ``None`` (dropped by ``compact``).
-        object_vector: (B, C) the top-level features pooled over the mask's box, unmasked:
-            the Judgment Module's vector when this is frame 0.
-    """
-
-    valid: Tensor
-    r: Tensor | None = None
-    f: dict[str, Tensor] = field(default_factory=dict)
-    boxes: Tensor | None = None
-    roi_features: Tensor | None = None
-    object_vector: Tensor | None = None
-
-    @property
-    def batch_size(self) -> int:
-        return self.valid.shape[0]
-
-    def compact(self) -> ReferenceSummary:
-        """A detached copy without the per-ROI features, for a per-frame cache."""
-        return dataclasses.replace(self.detach(), roi_features=None)
-
-    def detach(self) -> ReferenceSummary:
-        return _map_tensors(self, lambda t: t.detach())
-
-    def to(self, device: torch.device | str) -> ReferenceSummary:
-        return _map_tensors(self, lambda t: t.to(device))
-
-    def select(self, index: Any) -> ReferenceSummary:
-        """Rows ``index`` (an int keeps the batch dimension)."""
-        if isinstance(index, int):
-            index = slice(index, index + 1)
-        return _map_tensors(self, lambda t: t[index])
-
-    def expand(self, batch: int) -> ReferenceSummary:
-        """Broadcast a batch-1 summary to ``batch`` rows (views, no copy)."""
-        return _map_tensors(self, lambda t: t.expand(batch, *t.shape[1:]))
-
-    @staticmethod
-    def cat(summaries: list[ReferenceSummary]) -> ReferenceSummary:
-        """Stack several summaries along the batch (e.g. all references of a frame)."""
-        return _cat_tensors(list(summaries))
-
-    def pooled_object(self) -> PooledObject:
-        """The Judgment Module's view of this reference (for frame 0)."""
-        return PooledObject(vector=self.object_vector, box=self.boxes[:, 0], valid=self.valid)
-
-
-@dataclass
-class Internals:
-    """Intermediates of one prediction, batch-aligned with it (the notebooks' figures).
-
-    Attributes:
-        logits: (B, 2, H, W) the main decoder's logits (``prob`` is their softmax).
-        decoder_input: (B, C_in, h, w) what the main decoder read.
-        coseg_vectors: ``{level: (B, C_l)}`` the OTHER frame's attention vectors that attended
-            this frame (f2 for M_t); empty without Co-segmentation Module.
-        coseg_levels: ``{level: (B, C_l, H_l, W_l)}`` ``F_l ⊙ f_other`` per level.
-        G: (B, d, h, w) the co-segmentation output, or ``None``.
-        reference: D1, attention (eq. 1), D1' (eq. 2), R1, R2, R, or ``None``.
-        roi_boxes: (B, 10, 4) the reference's ROI boxes (image pixels), or ``None``.
-        roi_features: (B, 10, C) the reference's pooled ROI features, or ``None``.
-        aux: the auxiliary decoder's output M' (when computed), or ``None``.
-    """
-
-    logits: Tensor
-    decoder_input: Tensor
-    coseg_vectors: dict[str, Tensor] = field(default_factory=dict)
-    coseg_levels: dict[str, Tensor] = field(default_factory=dict)
-    G: Tensor | None = None
-    reference: ReferenceInternals | None = None
-    roi_boxes: Tensor | None = None
-    roi_features: Tensor | None = None
-    aux: DecoderOutput | None = None
-
-    @property
-    def D1(self) -> Tensor | None:
-        return None if self.reference is None else self.reference.D1
-
-    @property
-    def D1_attended(self) -> Tensor | None:
-        """D1' of eq. 2."""
-        return None if self.reference is None else self.reference.D1_attended
-
-    @property
-    def R1(self) -> Tensor | None:
-        return None if self.reference is None else self.reference.R1
-
-    @property
-    def R2(self) -> Tensor | None:
-        return None if self.reference is None else self.reference.R2
-
-    @property
-    def R(self) -> Tensor | None:
-        return None if self.reference is None else self.reference.R
-
-
-@dataclass
-class TrainOutput:
-    """The outputs of the training forward (eq. 3), each ``None`` when the variant has none.
-
-    Attributes:
-        m_t: M_t, the target frame's mask (main decoder).
-        m_ref: M_{t-n}, the reference frame's mask (main decoder).
-        aux_t: M'_t, co-segmentation-only decoder on G1.
-        aux_ref: M'_{t-n}, co-segmentation-only decoder on G2.
-        internals_t, internals_ref: intermediates of the two predictions.
-        reference: the reference frame's summary (``r_{t-n}``, ``f_{t-n}``, boxes).
-        target_vectors: ``f_t``, the target's co-segmentation vectors (attend F_{t-n}).
-    """
-
-    m_t: DecoderOutput
-    m_ref: DecoderOutput | None = None
-    aux_t: DecoderOutput | None = None
-    aux_ref: DecoderOutput | None = None
-    internals_t: Internals | None = None
-    internals_ref: Internals | None = None
-    reference: ReferenceSummary | None = None
-    target_vectors: dict[str, Tensor] = field(default_factory=dict)
-
-    def outputs(self) -> dict[str, DecoderOutput]:
-        """The outputs present: ``{"m_t", "m_ref", "aux_t", "aux_ref"} -> DecoderOutput``."""
-        names = ("m_t", "m_ref", "aux_t", "aux_ref")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
-
-
-# ----------------------------------------------------------------------------- the network
+__all__ = ["GCSeg"]
 
 
 class GCSeg(nn.Module):
@@ -343,11 +130,6 @@ class GCSeg(nn.Module):
         """The prediction depends on a reference frame (every variant but ``baseline``)."""
         return self.variant != "baseline"
 
-    @classmethod
-    def from_config(cls, config: GCSegConfig | ModelConfig | str) -> GCSeg:
-        """Build from a config or a preset name / YAML path."""
-        return cls(config)
-
     # --- inference path ------------------------------------------------------------------------
 
     def encode_frame(self, image: Tensor, prev_mask: Tensor | None = None) -> FrameFeatures:
@@ -366,15 +148,15 @@ class GCSeg(nn.Module):
         and the pooled object vector of the Judgment Module.
         """
         top = features[self.top_level]  # (B, C, h, w)
-        box, valid = mask_boxes(mask)
-        summary = ReferenceSummary(valid=valid, boxes=grid_boxes(box))
+        box, valid = mask_boxes(mask)  # (B, 4), (B,)
+        r = roi_features = None
         if self.mask_encoder is not None:
             encoding = self.mask_encoder.encode(top, mask, box, valid)
-            summary.r, summary.roi_features = encoding.r, encoding.roi_features
-        if self.coseg is not None:
-            summary.f = self.coseg.vectors(features)
-        summary.object_vector = self.judgment.pool(top, mask).vector
-        return summary
+            r, roi_features = encoding.r, encoding.roi_features  # (B, C), (B, 10, C)
+        vectors = self.coseg.vectors(features) if self.coseg is not None else {}
+        return ReferenceSummary(valid=valid, r=r, f=vectors, boxes=grid_boxes(box),
+                                roi_features=roi_features,
+                                object_vector=self.judgment.pool(top, mask).vector)
 
     def predict(self, features: FrameFeatures, refs: ReferenceSummary | None = None,
                 with_aux: bool = False) -> tuple[Tensor, Internals]:
@@ -398,7 +180,7 @@ class GCSeg(nn.Module):
         return main.prob, internals
 
     def judge(self, features: FrameFeatures, prev_mask: Tensor, first: ReferenceSummary,
-              threshold: float = 0.7) -> JudgmentResult:
+              threshold: float = JUDGMENT_THRESHOLD) -> JudgmentResult:
         """Judgment Module: is ``M_{t-1}`` reliable? ``features = encode_frame(I_t, M_{t-1})``,
         ``first`` = the summary of frame 0 (with M_0)."""
         current = self.judgment.pool(features[self.top_level], prev_mask)
@@ -433,10 +215,9 @@ class GCSeg(nn.Module):
         as_other = dataclasses.replace(reference, f=target_vectors)
         stacked = ReferenceSummary.cat([reference, as_other])
         main, internals = self._heads(both, stacked, with_aux=self.aux_decoder is not None)
-        split = lambda obj, i: _map_tensors(obj, lambda t: t[i * batch:(i + 1) * batch])  # noqa: E731
-        internals_t, internals_ref = split(internals, 0), split(internals, 1)
+        internals_t, internals_ref = _block(internals, 0, batch), _block(internals, 1, batch)
         return TrainOutput(
-            m_t=split(main, 0), m_ref=split(main, 1),
+            m_t=_block(main, 0, batch), m_ref=_block(main, 1, batch),
             aux_t=internals_t.aux, aux_ref=internals_ref.aux,
             internals_t=internals_t, internals_ref=internals_ref,
             reference=reference, target_vectors=target_vectors,
@@ -469,71 +250,18 @@ class GCSeg(nn.Module):
 
 def _broadcast(features: FrameFeatures, refs: ReferenceSummary
                ) -> tuple[FrameFeatures, ReferenceSummary]:
+    """Features and references with the same batch: the one of batch 1 is broadcast."""
     bf, br = features.batch_size, refs.batch_size
     if bf == br:
         return features, refs
     if bf == 1:
-        return features.map(lambda t: t.expand(br, *t.shape[1:])), refs
+        return features.expand(br), refs
     if br == 1:
         return features, refs.expand(bf)
     raise ValueError(f"features batch {bf} and references batch {br} differ (and neither is 1)")
 
 
-# ----------------------------------------------------------------------------- loss (eq. 3)
-
-
-def bce_from_logits(logits: Tensor, target: Tensor, reduction: str = "mean",
-                    ignore_value: float | None = 255.0) -> Tensor:
-    """Pixel-wise binary cross-entropy of the foreground softmax of 2-class ``logits``.
-
-    ``-(y log p1 + (1 - y) log p0)`` with ``p = softmax(logits)``, computed with
-    ``log_softmax`` (stable). Equal to ``F.binary_cross_entropy(prob, y)``.
-
-    Args:
-        logits: (B, 2, H, W); target: (B, 1, H, W) or (B, H, W), values in [0, 1]; pixels equal
-            to ``ignore_value`` (DAVIS 2016's void 255) are left out.
-        reduction: ``mean`` over the kept pixels of the batch, or ``sum`` over pixels averaged
-            over the batch.
-    """
-    if target.dim() == 4:
-        target = target[:, 0]
-    if target.shape != logits.shape[:1] + logits.shape[2:]:
-        raise ValueError(f"target {tuple(target.shape)} does not fit logits "
-                         f"{tuple(logits.shape)}")
-    target = target.to(logits.dtype)
-    keep = (torch.ones_like(target, dtype=torch.bool) if ignore_value is None
-            else target != ignore_value)
-    y = torch.where(keep, target, torch.zeros_like(target))
-    log_p = F.log_softmax(logits, dim=1)  # (B, 2, H, W)
-    loss = -(y * log_p[:, 1] + (1 - y) * log_p[:, 0]) * keep  # (B, H, W)
-    if reduction == "mean":
-        return loss.sum() / keep.sum().clamp(min=1)
-    if reduction == "sum":
-        return loss.sum() / loss.shape[0]
-    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-
-
-def gcseg_loss_terms(out: TrainOutput, gt_t: Tensor, gt_ref: Tensor | None = None,
-                     reduction: str = "mean", ignore_value: float | None = 255.0
-                     ) -> dict[str, Tensor]:
-    """Each BCE term of eq. 3 that the variant has: ``m_t``/``aux_t`` against ``gt_t`` (GT_t),
-    ``m_ref``/``aux_ref`` against ``gt_ref`` (GT_{t-n})."""
-    terms = {}
-    for name, output in out.outputs().items():
-        gt = gt_t if name.endswith("_t") else gt_ref
-        if gt is None:
-            raise ValueError(f"output {name} needs gt_ref (the reference frame's ground truth)")
-        terms[name] = bce_from_logits(output.logits, gt, reduction, ignore_value)
-    return terms
-
-
-def gcseg_loss(out: TrainOutput, gt_t: Tensor, gt_ref: Tensor | None = None,
-               reduction: str = "mean", ignore_value: float | None = 255.0) -> Tensor:
-    """Eq. 3: ``L(M_t) + L(M_{t-n}) + L(M'_t) + L(M'_{t-n})``, the terms the variant has.
-
-    ``baseline``: L(M_t); ``ref``: + L(M_{t-n}); ``coseg``/``full``: all four (two without
-    the auxiliary decoder). Each term is the mean over pixels (``reduction="mean"``, default)
-    or the per-frame sum over pixels averaged over the batch (``"sum"``).
-    """
-    terms = gcseg_loss_terms(out, gt_t, gt_ref, reduction, ignore_value)
-    return torch.stack(list(terms.values())).sum()
+def _block(obj: object, index: int, size: int) -> object:
+    """Rows ``index * size`` to ``(index + 1) * size`` of every tensor in ``obj``: one of the
+    row blocks of the stacked training batch."""
+    return map_tensors(obj, lambda t: t[index * size:(index + 1) * size])

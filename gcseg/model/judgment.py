@@ -1,4 +1,4 @@
-"""Judgment Module of the Adaptive Search (paper Section III-B, Figure 6; SPEC §7).
+"""Judgment Module of the Adaptive Search (paper Section III-B, Figure 6).
 
 Is the previous prediction ``M_{t-1}`` still on the object? Compare the object of the
 annotated first frame with what ``M_{t-1}`` points at in the current frame:
@@ -6,12 +6,13 @@ annotated first frame with what ``M_{t-1}`` points at in the current frame:
     v_0 = ROIPool(F_0, box(M_0))          # (B, C)  F_0 = E(I_0, M_0)
     v_t = ROIPool(F_t, box(M_{t-1}))      # (B, C)  F_t = E(I_t, M_{t-1})
     s   = cos(v_0, v_t)                   # (B,)
-    reliable = s >= tau                   # tau = 0.7 in the paper
+    reliable = s >= tau                   # tau = 0.7 (the paper's example value)
 
-No learned weights. The features are pooled unmasked over the box (the paper pools "over the
-bounding box region"), with the Mask Encoder's pooling. An empty ``M_{t-1}`` (or ``M_0``) has no
-box: its score is NaN and it is unreliable. The Adaptive Search then replaces ``M_{t-1}`` by
-zeros for this frame and recomputes ``F_t``.
+tau's default is :data:`gcseg.config.JUDGMENT_THRESHOLD`. No learned weights. The features are
+pooled unmasked over the box (the paper pools "over the bounding box region"), with the Mask
+Encoder's pooling (:mod:`gcseg.model.roi`). An empty ``M_{t-1}`` (or ``M_0``) has no box: its
+score is NaN and it is unreliable. The Adaptive Search then replaces ``M_{t-1}`` by zeros for
+this frame and recomputes ``F_t``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gcseg.model.mask_encoder import mask_boxes, pool_rois, scale_boxes
+from gcseg.config import JUDGMENT_THRESHOLD, RoiMode
+from gcseg.model.roi import mask_boxes, pool_boxes
 
 __all__ = ["JudgmentModule", "JudgmentResult", "PooledObject"]
 
@@ -51,8 +53,8 @@ class JudgmentResult:
 class JudgmentModule(nn.Module):
     """Cosine similarity of ROI-pooled features, thresholded at ``threshold``."""
 
-    def __init__(self, threshold: float = 0.7, roi_output_size: int = 1,
-                 mode: str = "align") -> None:
+    def __init__(self, threshold: float = JUDGMENT_THRESHOLD, roi_output_size: int = 1,
+                 mode: RoiMode = "align") -> None:
         super().__init__()
         self.threshold = threshold
         self.roi_output_size = roi_output_size
@@ -61,8 +63,9 @@ class JudgmentModule(nn.Module):
     def pool(self, features: Tensor, mask: Tensor) -> PooledObject:
         """Pool ``features`` (B, C, h, w) over the box of ``mask`` (B, 1, H, W)."""
         box, valid = mask_boxes(mask)  # (B, 4), (B,)
-        grid_box = scale_boxes(box, tuple(mask.shape[-2:]), tuple(features.shape[-2:]))
-        vector = pool_rois(features, grid_box[:, None], self.roi_output_size, self.mode)[:, 0]
+        vectors, _ = pool_boxes(features, box[:, None], tuple(mask.shape[-2:]),
+                                self.roi_output_size, self.mode)  # (B, 1, C)
+        vector = vectors[:, 0]
         return PooledObject(vector=vector * valid[:, None], box=box, valid=valid)
 
     def compare(self, first: PooledObject, current: PooledObject,

@@ -1,4 +1,4 @@
-"""Reference Module (paper Section III-A-4b, Figure 4, eq. 1-2; SPEC §4).
+"""Reference Module (paper Section III-A-4b, Figure 4, eq. 1-2).
 
 It searches the features ``F`` of a frame for what looks like the reference object ``r``
 (from the Mask Encoder), with two streams:
@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from gcseg.config import SIMILARITIES, Norm, Similarity
 from gcseg.model.blocks import ConvBlock
 
 __all__ = ["ReferenceInternals", "ReferenceModule", "attend_similarity", "spatial_softmax"]
@@ -84,11 +85,11 @@ class ReferenceModule(nn.Module):
         scaled: divide the ``matmul`` similarity by sqrt(C') (see the module docstring).
     """
 
-    def __init__(self, in_channels: int, dim: int = 256, similarity: str = "matmul",
-                 norm: str = "group", scaled: bool = True) -> None:
+    def __init__(self, in_channels: int, dim: int = 256, similarity: Similarity = "matmul",
+                 norm: Norm = "group", scaled: bool = True) -> None:
         super().__init__()
-        if similarity not in ("matmul", "per_channel"):
-            raise ValueError(f"similarity must be 'matmul' or 'per_channel', got {similarity!r}")
+        if similarity not in SIMILARITIES:
+            raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
         self.similarity = similarity
         self.scaled = scaled
         self.map_features = nn.Conv2d(in_channels, dim, kernel_size=1)  # F -> F'

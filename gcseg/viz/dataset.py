@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -32,6 +33,7 @@ from gcseg.viz.frames import overlay
 
 __all__ = [
     "VOID_COLOUR",
+    "AreaCurves",
     "annotation_figure",
     "annotation_picture",
     "area_curves_figure",
@@ -183,46 +185,61 @@ def object_areas(annotations: Sequence[np.ndarray] | np.ndarray,
     return areas
 
 
+@dataclass(frozen=True)
+class AreaCurves:
+    """The objects' areas over a video, for :func:`browse_figure`.
+
+    Attributes:
+        object_ids: the K objects, in the rows' order.
+        areas: ``(K, T)`` pixels of each object in each frame (:func:`object_areas`); NaN for
+            frames without ground truth (drawn as points on the annotated frames).
+    """
+
+    object_ids: Sequence[int]
+    areas: np.ndarray
+
+
+def _plot_area_curves(ax, curves: AreaCurves, chosen: set[int], index: int,
+                      frame_area: float) -> None:
+    """Each object's area in % of the frame over time; unchosen ones grey, ``index`` marked."""
+    for row, object_id in zip(np.asarray(curves.areas), curves.object_ids, strict=True):
+        on = object_id in chosen
+        colour = PALETTE[object_id] / 255 if on else (0.8, 0.8, 0.8)
+        sparse = bool(np.isnan(row).any())  # annotated frames only: mark them
+        ax.plot(100 * row / frame_area, color=colour, lw=2 if on else 1,
+                marker="o" if sparse else None, ms=3, label=f"object {object_id}")
+    ax.axvline(index, color="black", lw=1, ls="--")
+    ax.set_xlabel("frame")
+    ax.set_ylabel("area (% of the frame)")
+    ax.set_title("ground-truth area of each object")
+    if len(curves.object_ids):
+        ax.legend(fontsize=8)
+
+
 def browse_figure(frame: np.ndarray, annotation: np.ndarray | None, index: int,
-                  areas: np.ndarray | None = None, object_ids: Sequence[int] = (),
-                  objects: Iterable[int] | None = None, show_gt: bool = True,
-                  title: str | None = None) -> Figure:
+                  curves: AreaCurves | None = None, objects: Iterable[int] | None = None,
+                  show_gt: bool = True, title: str | None = None) -> Figure:
     """One frame of a video with the chosen objects, and the objects' areas over the video.
 
     Args:
         frame: ``(H, W, 3)`` uint8; annotation: ``(H, W)`` ids of that frame (or None).
         index: the frame number (marked on the area plot).
-        areas: ``(K, T)`` from :func:`object_areas` for ``object_ids`` (None: no area plot);
-            NaN for frames without ground truth (drawn as points on the annotated frames).
+        curves: the objects' areas over the video (None: no area plot).
         objects: the ids to show (None: all); unselected ones are greyed in the area plot.
         show_gt: overlay the ground truth on the frame.
     """
-    chosen = set(object_ids if objects is None else objects)
-    if areas is None:
+    if curves is None:
         fig, ax_frame = plt.subplots(figsize=(7, 4.2))
-        ax_area = None
     else:
         fig, (ax_frame, ax_area) = plt.subplots(
             1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": [1.6, 1]})
+        chosen = set(curves.object_ids if objects is None else objects)
+        height, width = np.asarray(frame).shape[:2]
+        _plot_area_curves(ax_area, curves, chosen, index, float(height * width))
     ax_frame.imshow(frame_view(frame, annotation, objects, show_gt))
     ax_frame.set_xticks([])
     ax_frame.set_yticks([])
     ax_frame.set_title(title or f"frame {index}")
-    if ax_area is not None:
-        areas = np.asarray(areas)
-        frame_area = float(np.asarray(frame).shape[0] * np.asarray(frame).shape[1])
-        for row, object_id in zip(areas, object_ids, strict=True):
-            on = object_id in chosen
-            colour = PALETTE[object_id] / 255 if on else (0.8, 0.8, 0.8)
-            sparse = bool(np.isnan(row).any())  # annotated frames only: mark them
-            ax_area.plot(100 * row / frame_area, color=colour, lw=2 if on else 1,
-                         marker="o" if sparse else None, ms=3, label=f"object {object_id}")
-        ax_area.axvline(index, color="black", lw=1, ls="--")
-        ax_area.set_xlabel("frame")
-        ax_area.set_ylabel("area (% of the frame)")
-        ax_area.set_title("ground-truth area of each object")
-        if len(object_ids):
-            ax_area.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -14,8 +14,10 @@ import numpy as np
 from PIL import Image
 
 from gcseg.data.davis import PALETTE
+from gcseg.files import atomic_write
 
-__all__ = ["as_uint8_image", "overlay", "contour", "side_by_side", "save_gif", "label_strip"]
+__all__ = ["as_uint8_image", "overlay", "contour", "outline", "side_by_side", "save_gif",
+           "label_strip"]
 
 
 def as_uint8_image(image) -> np.ndarray:
@@ -58,6 +60,14 @@ def contour(mask: np.ndarray, thickness: int = 1) -> np.ndarray:
     return (mask - cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)) > 0
 
 
+def outline(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int] = (0, 255, 0),
+            thickness: int = 1) -> np.ndarray:
+    """(H, W, 3) uint8: ``image`` with the outline of ``mask`` drawn in ``colour``."""
+    out = np.array(image, dtype=np.uint8, copy=True)
+    out[contour(np.asarray(mask, dtype=bool), thickness)] = colour
+    return out
+
+
 def side_by_side(images: Sequence[np.ndarray], gap: int = 4) -> np.ndarray:
     """Images of the same height side by side with a white gap."""
     height = images[0].shape[0]
@@ -80,8 +90,6 @@ def label_strip(frames: Sequence[np.ndarray], labels: Sequence[np.ndarray],
 def save_gif(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 8.0,
              max_width: int = 480) -> Path:
     """Write an animated GIF of ``(H, W, 3)`` uint8 frames (resized to ``max_width``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     pictures = []
     for frame in frames:
         picture = Image.fromarray(frame)
@@ -89,8 +97,6 @@ def save_gif(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float =
             height = round(picture.height * max_width / picture.width)
             picture = picture.resize((max_width, height), Image.BILINEAR)
         pictures.append(picture)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pictures[0].save(tmp, format="GIF", save_all=True, append_images=pictures[1:],
-                     duration=round(1000 / fps), loop=0)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda tmp: pictures[0].save(
+        tmp, format="GIF", save_all=True, append_images=pictures[1:],
+        duration=round(1000 / fps), loop=0))

@@ -1,4 +1,4 @@
-"""Pictures of inference and evaluation (notebook 08; paper III-A-1, III-B, IV-A; SPEC §8, §10).
+"""Pictures of inference and evaluation (notebook 08; paper Section III-A-1, III-B, IV-A).
 
 - :func:`fragment_bounds`, :func:`reference_matrix`, :func:`reference_timeline` -- which earlier
   frames each target frame used as references (frame 0 plus one frame from each of n even
@@ -25,6 +25,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from gcseg.data.davis import PALETTE
+from gcseg.inference.references import reference_fragments
 from gcseg.viz.frames import label_strip, overlay
 
 __all__ = [
@@ -44,16 +45,11 @@ __all__ = [
 
 
 def fragment_bounds(t: int, n: int) -> list[tuple[int, int]]:
-    """``[(first, last), ...]``: the ``n`` even fragments of frames ``0..t-1`` (inclusive).
-
-    The split of :func:`gcseg.inference.sample_reference_frames` (``np.array_split``): with
-    fewer than ``n`` frames there are as many fragments as frames; ``n = 0`` gives none.
+    """``[(first, last), ...]``: the ``n`` even fragments of frames ``0..t-1`` (inclusive),
+    those :func:`gcseg.inference.reference_fragments` draws the references from: with fewer
+    than ``n`` frames there are as many fragments as frames; ``n = 0`` gives none.
     """
-    if t < 1:
-        raise ValueError("fragments cover frames already segmented (t >= 1)")
-    if n <= 0:
-        return []
-    return [(int(part[0]), int(part[-1])) for part in np.array_split(np.arange(t), min(n, t))]
+    return [(int(part[0]), int(part[-1])) for part in reference_fragments(t, n)]
 
 
 def reference_matrix(records: Sequence, num_frames: int | None = None) -> np.ndarray:

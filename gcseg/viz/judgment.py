@@ -12,7 +12,8 @@ Helpers that turn a segmented video into per-frame arrays:
 
 Figures (``matplotlib.figure.Figure`` made without pyplot; end a cell with one to show it):
 
-- :func:`plot_judgment_boxes` -- the two boxes the module compares and their cosine similarity.
+- :func:`plot_judgment_boxes` -- the two boxes the module compares (:class:`BoxedMask`) and
+  their cosine similarity.
 - :func:`plot_judgment_scores` -- scores over time, τ, the absent and the rejected frames.
 - :func:`plot_j_per_frame` -- J per frame of several runs (adaptive search on / off).
 - :func:`plot_threshold_effect` -- all of it for one τ: what the explorer of
@@ -22,6 +23,7 @@ Figures (``matplotlib.figure.Figure`` made without pyplot; end a cell with one t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -31,6 +33,7 @@ from gcseg.metrics import region_similarity
 from gcseg.viz.frames import overlay, side_by_side
 
 __all__ = [
+    "BoxedMask",
     "absent_frames",
     "disappearing_objects",
     "j_per_frame",
@@ -159,30 +162,42 @@ def _draw_box(ax, box: Sequence[float], colour: str) -> None:
                            edgecolor=colour, linewidth=2))
 
 
-def plot_judgment_boxes(frame0: np.ndarray, mask0: np.ndarray, box0: Sequence[float],
-                        frame_t: np.ndarray, mask_prev: np.ndarray,
-                        box_prev: Sequence[float] | None, score: float, threshold: float,
-                        t: int | None = None) -> Figure:
-    """Frame 0 with ``M_0`` and its box, frame t with ``M_{t-1}`` and its box, and the verdict.
+@dataclass(frozen=True)
+class BoxedMask:
+    """A frame, a mask over it and the mask's box, as the Judgment Module pools them.
 
-    Boxes are ``(x0, y0, x1, y1)`` image pixels (``x1`` one past the last column);
-    ``box_prev=None`` when ``M_{t-1}`` is empty.
+    Attributes:
+        frame: ``(H, W, 3)`` uint8; mask: ``(H, W)``, non-zero on the object.
+        box: ``(x0, y0, x1, y1)`` image pixels (``x1`` one past the last column), or ``None``
+            when the mask is empty.
     """
+
+    frame: np.ndarray
+    mask: np.ndarray
+    box: Sequence[float] | None
+
+
+def _show_boxed_mask(ax, boxed: BoxedMask, title: str) -> None:
+    ax.imshow(overlay(boxed.frame, (np.asarray(boxed.mask) > 0).astype(np.uint8)))
+    if boxed.box is not None:
+        _draw_box(ax, boxed.box, "yellow")
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_judgment_boxes(first: BoxedMask, current: BoxedMask, score: float, threshold: float,
+                        t: int | None = None) -> Figure:
+    """Frame 0 with ``M_0`` and its box, frame t with ``M_{t-1}`` and its box, and the verdict
+    of ``score >= threshold`` (τ)."""
     figure = Figure(figsize=(9, 3.3), layout="constrained")
     left, right = figure.subplots(1, 2)
-    left.imshow(overlay(frame0, (np.asarray(mask0) > 0).astype(np.uint8)))
-    _draw_box(left, box0, "yellow")
-    left.set_title("frame 0 with $M_0$: ROI-pool $F_0$ → $v_0$", fontsize=10)
-    right.imshow(overlay(frame_t, (np.asarray(mask_prev) > 0).astype(np.uint8)))
-    if box_prev is not None:
-        _draw_box(right, box_prev, "yellow")
+    _show_boxed_mask(left, first, "frame 0 with $M_0$: ROI-pool $F_0$ → $v_0$")
     name = "t" if t is None else str(t)
-    right.set_title(f"frame {name} with $M_{{t-1}}$: ROI-pool $F_t$ → $v_t$", fontsize=10)
+    _show_boxed_mask(right, current,
+                     f"frame {name} with $M_{{t-1}}$: ROI-pool $F_t$ → $v_t$")
     verdict = "reliable" if np.isfinite(score) and score >= threshold else "unreliable"
     figure.suptitle(f"cos(v_0, v_t) = {score:.3f}, τ = {threshold:g}: {verdict}", fontsize=11)
-    for ax in (left, right):
-        ax.set_xticks([])
-        ax.set_yticks([])
     return figure
 
 

@@ -23,15 +23,9 @@ from matplotlib.patches import Rectangle
 from torch import Tensor
 
 from gcseg.model import FrameFeatures, GCSeg, MaskEncoding
-from gcseg.viz.coseg import (
-    Clip,
-    channel_norm,
-    encode,
-    mask_tensor,
-    outline,
-    show_panel,
-    to_numpy,
-)
+from gcseg.viz.frames import outline
+from gcseg.viz.heatmaps import channel_norm, show_panel, to_numpy
+from gcseg.viz.probe import Clip, encode, mask_batch
 
 __all__ = [
     "ROI_NAMES",
@@ -68,13 +62,13 @@ def encode_mask(model: GCSeg, frame: np.ndarray, mask: np.ndarray
     model.eval()
     features = encode(model, frame, mask)
     device = features[model.top_level].device
-    encoding = model.mask_encoder(features[model.top_level], mask_tensor(mask, device))
+    encoding = model.mask_encoder(features[model.top_level], mask_batch(mask, device))
     return features, encoding
 
 
 def mask_on_grid(mask: np.ndarray, grid_size: tuple[int, int]) -> np.ndarray:
     """(h, w): the fraction of each feature cell the mask covers (the encoder's area resize)."""
-    small = F.adaptive_avg_pool2d(mask_tensor(mask), tuple(int(s) for s in grid_size))
+    small = F.adaptive_avg_pool2d(mask_batch(mask), tuple(int(s) for s in grid_size))
     return small[0, 0].numpy()
 
 

@@ -4,7 +4,7 @@ Upper stream: ``F' = conv1x1(F)``, ``R' = conv1x1(r)``, ``D1 = R'^T F'`` (one si
 per position), ``A = softmax over positions of D1`` (eq. 1), ``D1' = A ⊙ D1`` (eq. 2),
 ``R1 = F' + D1'``. Bottom stream: ``R2 = conv block([F, tile(r)])``. Fusion:
 ``R = conv block([R1, R2])``. The figures show these maps for one (reference, target) pair,
-computed by :func:`gcseg.viz.coseg.run_pair`.
+computed by :func:`gcseg.viz.probe.run_pair`.
 """
 
 from __future__ import annotations
@@ -13,21 +13,19 @@ import numpy as np
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from gcseg.metrics import region_similarity
 from gcseg.model import GCSeg
-from gcseg.viz.coseg import (
-    Clip,
-    PairView,
+from gcseg.viz.frames import outline
+from gcseg.viz.heatmaps import (
     channel_mean,
     channel_norm,
     contrast_label,
     heat_overlay,
-    iou,
-    outline,
-    run_pair,
     show_panel,
     to_numpy,
 )
 from gcseg.viz.mask_encoder import draw_roi_grid
+from gcseg.viz.probe import Clip, PairView, run_pair
 
 __all__ = [
     "plot_eq12_example",
@@ -103,7 +101,7 @@ def plot_reference_maps(view: PairView) -> Figure:
 
     Row 1: the reference with its mask and ROI box, the target with its truth, M_t, and the
     similarity ``D1`` and its softmax (eq. 1). Row 2: ``D1'`` (eq. 2), |F'|, |R1| = |F' + D1'|,
-    |R2| (bottom stream) and |R|. Titles give :func:`~gcseg.viz.coseg.object_contrast`
+    |R2| (bottom stream) and |R|. Titles give :func:`~gcseg.viz.heatmaps.object_contrast`
     against the target's truth (above 1: brighter on the object than on average).
     """
     maps = reference_maps(view)
@@ -134,7 +132,7 @@ def reference_figure(model: GCSeg, clip: Clip, object_id: int, reference: int, t
                      prev_mask: str = "previous") -> Figure:
     """The explorer's picture: reference with its ROIs, D1, D1', |R| and M_t on the target.
 
-    ``prev_mask`` is :func:`~gcseg.viz.coseg.run_pair`'s (``"previous"`` or ``"none"``).
+    ``prev_mask`` is :func:`~gcseg.viz.probe.run_pair`'s (``"previous"`` or ``"none"``).
     """
     view = run_pair(model, clip, target, reference, object_id, prev_mask)
     maps = reference_maps(view)
@@ -154,7 +152,7 @@ def reference_figure(model: GCSeg, clip: Clip, object_id: int, reference: int, t
         label = contrast_label(maps[name], view.target_mask)
         show_panel(axis, outline(heat_overlay(image, maps[name]), view.target_mask),
                    f"{name} on target {target}: {label}\n{extra}".strip())
-    truth_iou = iou(view.prob > 0.5, view.target_mask)
+    truth_iou = region_similarity(view.prob > 0.5, view.target_mask)
     probability = heat_overlay(image, view.prob, cmap="viridis", limits=(0, 1))
     show_panel(axes[4], outline(probability, view.target_mask), f"M_t, IoU {truth_iou:.2f}")
     figure.suptitle(f"{clip.name}, object {object_id}", fontsize=10)

@@ -4,8 +4,9 @@ Drawing: :func:`step_times_figure`, :func:`strategy_scaling_figure`,
 :func:`seconds_per_frame_figure`, :func:`frame_times_figure`,
 and :data:`PAPER_SECONDS_PER_FRAME`, the Time(s) column of the paper's Tables II-IV.
 
-The measuring lives in :mod:`gcseg.benchmark` (``median_seconds``, ``time_frame_steps``,
-``time_reference_strategies``, and ``python -m gcseg bench``).
+The measuring lives in :mod:`gcseg.speed` (:mod:`gcseg.speed.timing`: ``median_seconds``,
+``time_frame_steps``, ``time_reference_strategies``; the benchmark of ``python -m gcseg
+bench``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from types import MappingProxyType
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from gcseg.config import NUM_REFERENCES, VARIANTS
 
 __all__ = [
     "PAPER_SECONDS_PER_FRAME",
@@ -60,7 +63,7 @@ def step_times_figure(times: Mapping[str, float], title: str | None = None,
 def strategy_scaling_figure(num_refs: Sequence[int],
                             times: Sequence[Mapping[str, float]]) -> Figure:
     """Milliseconds per frame of each strategy (one line each) against n, the number of
-    sampled references: ``times[i]`` is :func:`gcseg.benchmark.time_reference_strategies` at
+    sampled references: ``times[i]`` is :func:`gcseg.speed.timing.time_reference_strategies` at
     ``num_refs[i]``."""
     figure, axis = plt.subplots(figsize=(6, 3.4))
     for name in times[0]:
@@ -95,7 +98,8 @@ def seconds_per_frame_figure(measured: Mapping[str, float],
     return figure
 
 
-def benchmark_figure(results: Sequence[Mapping], objects: int = 1, refs: int = 3) -> Figure:
+def benchmark_figure(results: Sequence[Mapping], objects: int = 1,
+                     refs: int = NUM_REFERENCES) -> Figure:
     """Milliseconds per frame of each variant from ``python -m gcseg bench`` results, one panel
     per frame size, bars grouped by backbone (``objects`` K and ``refs`` n; ``baseline`` has no
     references), with the backbone alone as a black line over each group and the ratio
@@ -103,12 +107,10 @@ def benchmark_figure(results: Sequence[Mapping], objects: int = 1, refs: int = 3
     rows = [r for r in results if r["objects"] == objects
             and (r["refs"] == refs or r["variant"] == "baseline")]
     sizes = sorted({tuple(r["size"]) for r in rows})
-    variants = [v for v in ("baseline", "ref", "coseg", "full") if any(r["variant"] == v
-                                                                       for r in rows)]
+    variants = [v for v in VARIANTS if any(r["variant"] == v for r in rows)]
     figure, axes = plt.subplots(1, max(1, len(sizes)), figsize=(5.5 * max(1, len(sizes)), 3.8),
                                 squeeze=False)
-    colours = dict(zip(("baseline", "ref", "coseg", "full"),
-                       ("0.6", "tab:blue", "tab:green", "tab:orange"), strict=True))
+    colours = dict(zip(VARIANTS, ("0.6", "tab:blue", "tab:green", "tab:orange"), strict=True))
     for axis, size in zip(axes[0], sizes, strict=False):
         here = [r for r in rows if tuple(r["size"]) == size]
         backbones = sorted({r["backbone"] for r in here}, key=lambda b: int(b[6:]))

@@ -9,22 +9,28 @@
 - :func:`plot_masks` -- one image with several masks (e.g. perturbed previous masks).
 - :func:`interval_counts`, :func:`plot_interval_draws` -- the short / middle / long frame
   intervals drawn by :func:`gcseg.data.pairs.sample_interval`.
+- :func:`plot_training` -- a run's loss per logged step and its validation J&F.
+- :func:`plot_learning_curve` -- validation J&F against wall minutes (short runs,
+  :func:`gcseg.short_run.learning_curve`); :func:`plot_fresh_run` adds the run's loss.
 
-The loss curves of a run are drawn by :func:`gcseg.train.plot_training`.  Figures are
-``matplotlib.figure.Figure`` objects made without pyplot (display one by ending a cell with it).
+Figures are ``matplotlib.figure.Figure`` objects made without pyplot (display one by ending a
+cell with it).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 
 from gcseg.data.pairs import INTERVALS
 from gcseg.data.simulate import SimulatedPair
 from gcseg.metrics import region_similarity
+from gcseg.train import STAGES, read_log
 from gcseg.viz.frames import as_uint8_image, overlay
 
 __all__ = [
@@ -32,9 +38,12 @@ __all__ = [
     "interval_counts",
     "pair_panels",
     "plot_clip",
+    "plot_fresh_run",
     "plot_interval_draws",
+    "plot_learning_curve",
     "plot_masks",
     "plot_pairs",
+    "plot_training",
     "sample_arrays",
 ]
 
@@ -179,4 +188,73 @@ def plot_interval_draws(draws: Sequence[tuple[int, int, str]], length: int) -> F
     right.set(xlabel="reference frame index", ylabel="draws", title="reference frames")
     left.legend()
     right.legend()
+    return figure
+
+
+# --------------------------------------------------------------------------- a run
+
+
+def plot_training(run_dir: str | os.PathLike) -> Figure:
+    """A figure of a run: the loss per logged step (one line per stage) and validation J&F."""
+    losses, evals = read_log(run_dir)
+    figure = Figure(figsize=(10, 3.5), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    for stage in STAGES:
+        rows = [row for row in losses if row["stage"] == stage]
+        if rows:
+            left.plot([int(r["step"]) for r in rows], [float(r["loss"]) for r in rows],
+                      label=stage, marker="o" if len(rows) == 1 else None)
+    left.set(xlabel="step", ylabel="loss (eq. 3)", title="training loss")
+    if losses:
+        left.legend()
+    if evals:
+        steps = [int(r["step"]) for r in evals]
+        for key in ("J&F", "J", "F"):
+            right.plot(steps, [float(r[key]) for r in evals], marker="o", label=key)
+        right.legend()
+    right.set(xlabel="step", ylabel="score", title="validation", ylim=(0, 1))
+    return figure
+
+
+def plot_learning_curve(curves: Mapping[str, list[dict]],
+                        floors: Mapping[str, float] | None = None,
+                        ax: Axes | None = None) -> Figure:
+    """Validation J&F against wall minutes, one line per run (rows of
+    :func:`gcseg.short_run.learning_curve`), with horizontal floors (e.g.
+    ``{"copy-first": 0.127}``); drawn on ``ax`` when given; returns the figure."""
+    if ax is None:
+        figure = Figure(figsize=(6, 3.5), layout="constrained")
+        ax = figure.subplots()
+    else:
+        figure = ax.figure
+    for name, rows in curves.items():
+        ax.plot([row["minutes"] for row in rows], [row["J&F"] for row in rows],
+                marker="o", label=name)
+    for index, (name, value) in enumerate((floors or {}).items()):
+        ax.axhline(value, linestyle="--", color=f"C{len(curves) + index}", label=name)
+    ax.set(xlabel="wall time of the run (minutes)", ylabel="validation J&F", ylim=(0, 1),
+           title="J&F against wall time")
+    ax.legend(fontsize="small")
+    return figure
+
+
+def plot_fresh_run(curve: list[dict], run_dir: str | os.PathLike, floors: Mapping[str, float],
+                   offset_seconds: float = 0.0) -> Figure:
+    """A short run: its training loss and its validation J&F against the minutes of its
+    budget (``offset_seconds``: the step timing before the training started), beside
+    ``floors`` (other methods' J&F)."""
+    figure = Figure(figsize=(11, 3.8), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    losses, _ = read_log(run_dir)
+    for stage in ("video", "recurrent"):
+        rows = [row for row in losses if row["stage"] == stage]
+        if rows:
+            left.plot([(float(r["seconds"]) + offset_seconds) / 60 for r in rows],
+                      [float(r["loss"]) for r in rows], label=stage,
+                      marker="o" if len(rows) < 3 else None)
+    left.set(xlabel="wall time of the run (minutes)", ylabel="loss (eq. 3)",
+             title="training loss of the fresh run")
+    if losses:
+        left.legend()
+    plot_learning_curve({"fresh run (trained here)": curve}, floors, ax=right)
     return figure

@@ -20,7 +20,8 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from gcseg.model import GCSeg
-from gcseg.viz.coseg import Clip, coseg_figure, steadiest_object
+from gcseg.viz.coseg import coseg_figure
+from gcseg.viz.probe import Clip, steadiest_object
 
 __all__ = ["build_explorer", "coseg_explorer", "figure_png"]
 

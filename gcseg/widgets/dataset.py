@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gcseg.data.davis import DavisDataset
-from gcseg.viz.dataset import browse_figure, object_areas
+from gcseg.viz.dataset import AreaCurves, browse_figure, object_areas
 
 __all__ = ["dataset_browser", "figure_output", "render_view"]
 
@@ -60,13 +60,14 @@ def render_view(datasets: dict[str, DavisDataset], video: str, frame: int,
     """The browser's picture for one setting of its controls (what the callback draws).
 
     ``datasets`` maps a year to the dataset read that way; ``cache`` (optional) keeps each
-    video's ``(object ids, areas)`` so the annotations are read once per video and year.
+    video's :class:`~gcseg.viz.dataset.AreaCurves` so the annotations are read once per video
+    and year.
     """
     sequence = datasets[year][video]
     frame = int(np.clip(frame, 0, len(sequence) - 1))
     key = (year, video)
     if cache is not None and key in cache:
-        object_ids, areas = cache[key]
+        curves = cache[key]
     else:
         annotated = sequence.annotated_indices  # every frame, or a subset (sparse truth)
         annotations = [sequence.annotation(i) for i in annotated]
@@ -74,14 +75,14 @@ def render_view(datasets: dict[str, DavisDataset], video: str, frame: int,
                          - {0, 255})
         areas = np.full((len(present), len(sequence)), np.nan)  # NaN: frame not annotated
         areas[:, annotated] = object_areas(annotations, present)
-        object_ids = present
+        curves = AreaCurves(present, areas)
         if cache is not None:
-            cache[key] = (object_ids, areas)
+            cache[key] = curves
     annotation = sequence.annotation(frame) if frame in sequence.annotated_indices else None
     codes = datasets[year].attributes.get(video, [])
     title = f"{video}  frame {frame}/{len(sequence) - 1}  [{year}]  {' '.join(codes)}"
-    return browse_figure(sequence.frame(frame), annotation, frame, areas, object_ids,
-                         objects=objects, show_gt=show_gt, title=title)
+    return browse_figure(sequence.frame(frame), annotation, frame, curves, objects=objects,
+                         show_gt=show_gt, title=title)
 
 
 def dataset_browser(root: str | os.PathLike | DavisDataset, split: str = "val",

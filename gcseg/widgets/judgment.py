@@ -1,4 +1,4 @@
-"""Explorer of the Judgment Module's threshold τ (paper III-B; notebook 07).
+"""Explorer of the Judgment Module's threshold τ (paper Section III-B; notebook 07).
 
 :func:`judgment_explorer` wraps :func:`gcseg.viz.judgment.plot_threshold_effect` in
 ``ipywidgets.interactive``: a slider over τ and a menu of objects.  Moving τ changes which
@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from gcseg.config import JUDGMENT_THRESHOLD
 from gcseg.viz.judgment import plot_threshold_effect
 
 __all__ = ["DEFAULT_THRESHOLDS", "judgment_explorer"]
@@ -33,14 +34,15 @@ def judgment_explorer(
     gt: np.ndarray,
     object_ids: Sequence[int] | None = None,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-    initial: float = 0.7,
+    initial: float = JUDGMENT_THRESHOLD,
     precomputed: Mapping[float, object] | None = None,
 ) -> widgets.interactive:
     """A τ slider and an object menu over :func:`~gcseg.viz.judgment.plot_threshold_effect`.
 
     Args:
         segment: ``tau -> VideoResult``, e.g.
-            ``lambda tau: VideoSegmenter(model, threshold=tau).segment(frames, gt[0])``;
+            ``lambda tau: VideoSegmenter(model, InferenceOptions(threshold=tau))
+            .segment(frames, gt[0])``;
             called at most once per τ.
         frames: the video's frames, (H, W, 3) uint8; ``gt``: its ground truth (T, H, W).
         object_ids: the objects offered (default: those of ``gt[0]``).

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from gcseg.model import GCSeg
-from gcseg.viz.coseg import Clip
+from gcseg.viz.probe import Clip
 from gcseg.viz.reference import reference_figure
 from gcseg.widgets.coseg import build_explorer
 

@@ -1,7 +1,8 @@
-"""Rendering helpers of the synthetic VOS benchmark: photographs, shapes, rasterisation.
+"""Drawing pieces of the synthetic VOS benchmark: photographs, shapes, rasterisation.
 
-:mod:`gcseg.data.synthetic` plans and renders whole videos; this module holds the pieces it is
-built from, each small enough to try in a notebook:
+:mod:`gcseg.data.synthetic.plan` and :mod:`gcseg.data.synthetic.render` plan and render whole
+videos; this module holds the pieces they are built from, each small enough to try in a
+notebook:
 
 - :func:`load_photos` -- the real photographs that scikit-image ships inside its wheel (no
   download), used for backgrounds and object textures.

@@ -37,302 +37,29 @@ whose pixel values are object ids.
 
 from __future__ import annotations
 
-import csv
-import math
 import os
-import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from gcseg.data.davis import (
-    VOID_ID,
-    DavisDataset,
-    DavisFormatError,
-    Sequence,
-    check_regular_file,
-    public_file_mode,
-    read_annotation,
+from gcseg.data import VOID_ID, DavisDataset, DavisFormatError, Sequence, read_annotation
+from gcseg.data.davis import check_regular_file
+from gcseg.evaluation.report import (
+    AttributeRow,
+    EvaluationResult,
+    ObjectResult,
+    attribute_row,
+    global_stats,
 )
-from gcseg.metrics import contour_accuracy, region_similarity, sequence_statistics
+from gcseg.metrics import contour_accuracy, region_similarity
 
-__all__ = [
-    "AttributeRow",
-    "EvaluationResult",
-    "GLOBAL_COLUMNS",
-    "OBJECT_RULES",
-    "ObjectResult",
-    "check_csv_folder",
-    "evaluate",
-    "evaluate_sequence",
-]
-
-GLOBAL_COLUMNS = ("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay")
-"""Columns of ``global_results-<split>.csv`` (the official toolkit's)."""
-
-SEQUENCE_COLUMNS = ("Sequence", "J-Mean", "F-Mean")
-"""Columns of ``per-sequence_results-<split>.csv``."""
-
-ATTRIBUTE_COLUMNS = ("Attribute", "Objects", "J&F-Mean", "J-Mean", "F-Mean")
-"""Columns of ``per-attribute_results-<split>.csv``."""
-
-EXCLUDED_COLUMNS = ("Sequence", "Frames", "Reason")
-"""Columns of ``excluded_sequences-<split>.csv`` (sequences with no scored frame)."""
+__all__ = ["OBJECT_RULES", "evaluate", "evaluate_sequence"]
 
 OBJECT_RULES = ("first-frame", "all")
 """Which object ids are scored: those of frame 0 (official, default), or every id of the ground
 truth (union over the annotated frames)."""
-
-
-# --------------------------------------------------------------------------- result containers
-
-
-@dataclass
-class ObjectResult:
-    """Scores of one object of one sequence.
-
-    ``j_per_frame`` and ``f_per_frame`` are (T_scored,) arrays aligned with ``frame_names`` (the
-    scored frames only), for per-frame plots.
-    """
-
-    sequence: str
-    object_id: int
-    frame_names: list[str]
-    j_per_frame: np.ndarray
-    f_per_frame: np.ndarray
-    j_mean: float
-    j_recall: float
-    j_decay: float
-    f_mean: float
-    f_recall: float
-    f_decay: float
-
-    @property
-    def name(self) -> str:
-        """``<sequence>_<object id>``, the row name of the per-sequence CSV."""
-        return f"{self.sequence}_{self.object_id}"
-
-    @property
-    def jf_mean(self) -> float:
-        """``(J-Mean + F-Mean) / 2`` of this object."""
-        return (self.j_mean + self.f_mean) / 2
-
-    @classmethod
-    def from_per_frame(
-        cls,
-        sequence: str,
-        object_id: int,
-        frame_names: list[str],
-        j_per_frame: np.ndarray,
-        f_per_frame: np.ndarray,
-    ) -> ObjectResult:
-        """Build the row from per-frame scores (statistics by :func:`sequence_statistics`)."""
-        j_stats = sequence_statistics(j_per_frame)
-        f_stats = sequence_statistics(f_per_frame)
-        return cls(
-            sequence, object_id, list(frame_names), j_per_frame, f_per_frame, *j_stats, *f_stats
-        )
-
-
-@dataclass
-class AttributeRow:
-    """Mean scores over the objects of the sequences that carry one DAVIS attribute."""
-
-    attribute: str
-    objects: int
-    jf_mean: float
-    j_mean: float
-    f_mean: float
-
-
-@dataclass
-class EvaluationResult:
-    """Everything :func:`evaluate` computed.
-
-    Attributes:
-        split, year: the evaluated split and year (``year="2016"``: objects merged into one).
-        results_dir: the results folder that was scored (default folder for the CSVs).
-        global_stats: ``{column: value}`` over :data:`GLOBAL_COLUMNS`.
-        objects: one :class:`ObjectResult` per object per sequence, in sequence order.
-        attributes: per-attribute rows (empty when the dataset has no ``attributes.json``),
-            the last one named ``all``.
-        objects_rule: which object ids were scored (:data:`OBJECT_RULES`).
-        excluded: ``{sequence: reason}`` of the sequences not scored (no scored frame).
-        frames: ``{sequence: frame count}`` of the excluded sequences.
-    """
-
-    split: str
-    year: str
-    results_dir: Path
-    global_stats: dict[str, float]
-    objects: list[ObjectResult]
-    attributes: list[AttributeRow] = field(default_factory=list)
-    objects_rule: str = "first-frame"
-    excluded: dict[str, str] = field(default_factory=dict)
-    frames: dict[str, int] = field(default_factory=dict)
-
-    def notes(self) -> list[str]:
-        """One line per excluded sequence (``sequence 'x' not scored: ...``)."""
-        return [f"sequence {name!r} not scored: {why}" for name, why in self.excluded.items()]
-
-    def table(self) -> str:
-        """A printable table like the official toolkit's: global row, then per sequence."""
-        parts = [
-            _rule(f" Global results for {self.split} "),
-            _format_table(GLOBAL_COLUMNS, [[self.global_stats[c] for c in GLOBAL_COLUMNS]]),
-            "",
-            _rule(f" Per sequence results for {self.split} "),
-            _format_table(SEQUENCE_COLUMNS, [[o.name, o.j_mean, o.f_mean] for o in self.objects]),
-        ]
-        if self.attributes:
-            parts += [
-                "",
-                _rule(f" Per attribute results for {self.split} "),
-                _format_table(ATTRIBUTE_COLUMNS, [_attribute_cells(r) for r in self.attributes]),
-            ]
-        if self.objects_rule != "first-frame":
-            parts += ["", "objects: every id of the ground truth (not the official rule: the "
-                          "ids of frame 0)"]
-        if self.excluded:
-            parts += ["", _rule(f" Not scored ({len(self.excluded)}) "), *self.notes()]
-        return "\n".join(parts)
-
-    def write_csvs(self, out_dir: str | os.PathLike | None = None) -> list[Path]:
-        """Write the official CSV files (atomically) into ``out_dir`` (default: results dir).
-
-        Returns the written paths: ``global_results-<split>.csv``,
-        ``per-sequence_results-<split>.csv`` and, when attributes are known,
-        ``per-attribute_results-<split>.csv``; and, when sequences were excluded,
-        ``excluded_sequences-<split>.csv`` (an older one is removed when none is). Files of these
-        names are replaced: they are derived from the results folder.
-
-        Raises:
-            NotADirectoryError, PermissionError: ``out_dir`` (or the folder it would be created
-                in) is a file or not writable; the message names it.
-        """
-        out = check_csv_folder(self.results_dir if out_dir is None else out_dir)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise PermissionError(
-                f"{out}: cannot create the folder for the CSV files "
-                f"({error.strerror or error})"
-            ) from None
-        paths = [
-            _write_csv(
-                out / f"global_results-{self.split}.csv",
-                GLOBAL_COLUMNS,
-                [[self.global_stats[c] for c in GLOBAL_COLUMNS]],
-            ),
-            _write_csv(
-                out / f"per-sequence_results-{self.split}.csv",
-                SEQUENCE_COLUMNS,
-                [[o.name, o.j_mean, o.f_mean] for o in self.objects],
-            ),
-        ]
-        if self.attributes:
-            paths.append(
-                _write_csv(
-                    out / f"per-attribute_results-{self.split}.csv",
-                    ATTRIBUTE_COLUMNS,
-                    [_attribute_cells(r) for r in self.attributes],
-                )
-            )
-        excluded = out / f"excluded_sequences-{self.split}.csv"
-        if self.excluded:
-            rows = [[name, self.frames.get(name, ""), why] for name, why in self.excluded.items()]
-            paths.append(_write_csv(excluded, EXCLUDED_COLUMNS, rows))
-        elif excluded.is_file():
-            excluded.unlink()  # from an earlier evaluation: it would describe other results
-        return paths
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _cell(value: object) -> str:
-    """Format one table/CSV cell: floats with 3 decimals (the official ``%.3f``)."""
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.3f}"
-    return str(value)
-
-
-def _attribute_cells(row: AttributeRow) -> list[object]:
-    return [row.attribute, row.objects, row.jf_mean, row.j_mean, row.f_mean]
-
-
-def _rule(title: str, width: int = 72) -> str:
-    return title.center(width, "-")
-
-
-def _format_table(columns: Iterable[str], rows: list[list[object]]) -> str:
-    """Right-aligned fixed-width text table (like ``pandas.DataFrame.to_string(index=False)``)."""
-    cells = [list(columns)] + [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
-
-
-def check_csv_folder(folder: str | os.PathLike) -> Path:
-    """Check, before any work, that the CSV files can be written into ``folder``.
-
-    ``folder`` may not exist yet (it is created); then the closest existing folder above it must
-    be writable. Raises ``NotADirectoryError`` (a file is in the way) or ``PermissionError`` (not
-    writable), naming the path. Returns ``Path(folder)``.
-    """
-    folder = Path(folder)
-    probe = folder
-    while not probe.exists() and probe != probe.parent:
-        if probe.is_symlink():  # a dangling link: mkdir would fail
-            raise NotADirectoryError(f"{probe}: a broken symbolic link, not a folder")
-        probe = probe.parent
-    if not probe.is_dir():
-        raise NotADirectoryError(
-            f"{probe}: is a file, not a folder; the CSV files are written into a folder"
-        )
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise PermissionError(f"{probe}: folder not writable; the CSV files cannot be written")
-    return folder
-
-
-def _write_csv(path: Path, columns: Iterable[str], rows: list[list[object]]) -> Path:
-    """Write a CSV through a temporary file in the same folder, then ``os.replace`` it.
-
-    The file gets the mode a plain ``open`` would give (0644 under the usual umask), not
-    ``mkstemp``'s private 0600. A NaN or infinite number is refused: no result file holds one.
-    """
-    for row in rows:
-        for value in row:
-            if isinstance(value, (float, np.floating)) and not math.isfinite(value):
-                raise ValueError(f"{path}: refusing to write {value} in row {row}")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:
-        raise PermissionError(
-            f"{path}: cannot write the CSV file ({error.strerror or error})"
-        ) from None
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            os.fchmod(handle.fileno(), public_file_mode())
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(list(columns))
-            writer.writerows([[_cell(v) for v in row] for row in rows])
-        try:
-            os.replace(tmp_name, path)
-        except OSError as error:  # e.g. a folder of that name is in the way
-            raise FileExistsError(
-                f"{path}: cannot be replaced by the new CSV file ({error.strerror or error})"
-            ) from None
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
-
-
-# --------------------------------------------------------------------------- evaluation
 
 
 def _scored_indices(sequence: Sequence, score_all_frames: bool) -> list[int]:
@@ -504,31 +231,6 @@ def _select(dataset: DavisDataset, sequences: str | Iterable[str] | None) -> lis
     return wanted
 
 
-def _mean(values: list[float]) -> float:
-    """Plain mean (NaN propagates, as the official ``np.mean``); NaN for no values."""
-    return float(np.mean(values)) if values else math.nan
-
-
-def _global_stats(objects: list[ObjectResult]) -> dict[str, float]:
-    """Means over all objects of the per-object statistics; ``J&F-Mean`` = their average."""
-    stats = {
-        "J-Mean": _mean([o.j_mean for o in objects]),
-        "J-Recall": _mean([o.j_recall for o in objects]),
-        "J-Decay": _mean([o.j_decay for o in objects]),
-        "F-Mean": _mean([o.f_mean for o in objects]),
-        "F-Recall": _mean([o.f_recall for o in objects]),
-        "F-Decay": _mean([o.f_decay for o in objects]),
-    }
-    stats["J&F-Mean"] = (stats["J-Mean"] + stats["F-Mean"]) / 2
-    return {column: stats[column] for column in GLOBAL_COLUMNS}
-
-
-def _attribute_row(name: str, objects: list[ObjectResult]) -> AttributeRow:
-    j_mean = _mean([o.j_mean for o in objects])
-    f_mean = _mean([o.f_mean for o in objects])
-    return AttributeRow(name, len(objects), (j_mean + f_mean) / 2, j_mean, f_mean)
-
-
 def _attribute_rows(dataset: DavisDataset, objects: list[ObjectResult]) -> list[AttributeRow]:
     """One row per attribute carried by an evaluated sequence, in ``codes`` order, then ``all``."""
     per_sequence = dataset.attributes  # {sequence: [code, ...]}
@@ -539,31 +241,28 @@ def _attribute_rows(dataset: DavisDataset, objects: list[ObjectResult]) -> list[
     known = list(getattr(dataset, "attribute_codes", {}))
     order = [c for c in known if c in carried] + sorted(carried - set(known))
     rows = [
-        _attribute_row(code, [o for o in objects if code in per_sequence.get(o.sequence, [])])
+        attribute_row(code, [o for o in objects if code in per_sequence.get(o.sequence, [])])
         for code in order
     ]
-    rows.append(_attribute_row("all", objects))
+    rows.append(attribute_row("all", objects))
     return rows
 
 
 def evaluate(
-    davis_root: str | os.PathLike,
+    dataset: DavisDataset,
     results_dir: str | os.PathLike,
-    split: str = "val",
-    year: str = "2017",
-    resolution: str = "480p",
     score_all_frames: bool = False,
     sequences: str | Iterable[str] | None = None,
     progress: bool = True,
     objects: str = "first-frame",
 ) -> EvaluationResult:
-    """Score ``results_dir`` against the DAVIS-layout dataset at ``davis_root`` (J and F).
+    """Score ``results_dir`` against ``dataset``, a DAVIS-layout split (J and F).
 
     Args:
-        davis_root: dataset root (``JPEGImages/``, ``Annotations/``, ``ImageSets/``).
+        dataset: the split scored, as the caller opened it: its split, year and resolution
+            decide which annotations are read; ``year="2016"`` merges the objects of both
+            ground truth and results into one.
         results_dir: ``<results_dir>/<sequence>/<frame>.png`` id maps (palette or grayscale).
-        split, year, resolution: which split file and annotations to use; ``year="2016"`` merges
-            the objects of both ground truth and results into one.
         score_all_frames: also score the first and last frames (not done by the official
             semi-supervised protocol); for sparse ground truth, the first annotated frame.
         sequences: a subset of the split's sequences (default: all of them).
@@ -581,15 +280,14 @@ def evaluate(
     Raises:
         FileNotFoundError: the results folder, a sequence's results folder or a scored result
             frame is missing (named).
-        DavisFormatError: (a ValueError) the dataset breaks the layout, a sequence of several
-            frames is annotated in its first frame only (nothing to score), a first-frame
-            annotation holds no object, a result frame is unreadable, not a regular file or of
-            the wrong size (file and both sizes named), or no sequence has a frame to score.
+        DavisFormatError: (a ValueError) a sequence of several frames is annotated in its first
+            frame only (nothing to score), a first-frame annotation holds no object, a result
+            frame is unreadable, not a regular file or of the wrong size (file and both sizes
+            named), or no sequence has a frame to score.
         ValueError: an unknown sequence or ``objects`` rule was asked for.
     """
     if objects not in OBJECT_RULES:
         raise ValueError(f"objects must be one of {OBJECT_RULES}, got {objects!r}")
-    dataset = DavisDataset(davis_root, year=year, split=split, resolution=resolution)
     names = _select(dataset, sequences)
     scored: list[ObjectResult] = []
     excluded: dict[str, str] = {}
@@ -609,10 +307,10 @@ def evaluate(
             + "; ".join(f"{name}: {why}" for name, why in excluded.items())
         )
     return EvaluationResult(
-        split=split,
-        year=str(year),
+        split=dataset.split,
+        year=dataset.year,
         results_dir=Path(results_dir),
-        global_stats=_global_stats(scored),
+        global_stats=global_stats(scored),
         objects=scored,
         attributes=_attribute_rows(dataset, scored),
         objects_rule=objects,

@@ -1,0 +1,214 @@
+"""Training and scoring the runs of the ablation tables, and the tables' trivial floors.
+
+A run is one (variant, pre-training, seed) training; runs shared by tables (Table V's ``full``
+is Table VII's "without") are trained once.  Each run lives in ``<out>/runs/<key>/`` with its
+checkpoint and the results of each scoring; a finished run of the same configuration is reused,
+an interrupted one resumed, so an interrupted ablation continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import torch
+
+from gcseg.ablation.plan import SUBSET_ATTRIBUTES, Cell, Run, Scoring, run_config, table_plan
+from gcseg.ablation.tables import table_record, write_table_csv
+from gcseg.config import GCSegConfig
+from gcseg.data import DavisDataset
+from gcseg.evaluation import EvaluationResult
+from gcseg.files import write_json
+from gcseg.runtime import provenance
+from gcseg.scoring import SplitScore, score_baseline, score_split
+
+__all__ = ["Workers", "run_ablation"]
+
+
+@dataclass(frozen=True)
+class Workers:
+    """How the runs are trained: ``jobs`` at the same time (separate processes), with
+    ``threads`` torch threads each."""
+
+    jobs: int = 1
+    threads: int = 1
+
+
+def _validation_videos(config: GCSegConfig, year: str) -> DavisDataset:
+    """The validation split read as ``year`` (``2016``: the objects of a video merged)."""
+    data = config.data
+    return DavisDataset(data.root, year, data.val_split, data.resolution)
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def _finished(config: GCSegConfig, run_dir: Path) -> bool:
+    summary, saved = run_dir / "summary.json", run_dir / "config.yaml"
+    if not (summary.is_file() and saved.is_file() and (run_dir / "checkpoint.pt").is_file()):
+        return False
+    done = json.loads(summary.read_text())
+    return saved.read_text() == config.to_yaml() and done.get("step") == done.get("total_steps")
+
+
+def _per_sequence(result: EvaluationResult) -> dict[str, dict[str, float]]:
+    """``{sequence: {"J", "F", "J&F"}}``: the mean over the sequence's objects (percent)."""
+    out: dict[str, list] = {}
+    for obj in result.objects:
+        out.setdefault(obj.sequence, []).append(obj)
+    return {name: {"J": 100 * statistics.fmean(o.j_mean for o in objs),
+                   "F": 100 * statistics.fmean(o.f_mean for o in objs),
+                   "J&F": 100 * statistics.fmean(o.jf_mean for o in objs),
+                   "objects": len(objs)}
+            for name, objs in out.items()}
+
+
+def _scoring_record(score: SplitScore) -> dict:
+    """What a run's table cells need of one scoring (percent): J, F, J&F, per attribute, per
+    sequence, speed and the frames whose previous mask the Judgment Module rejected."""
+    result, timing = score.result, score.timing
+    rejected = sum(s["second_backbone_passes"] for s in timing["sequences"].values())
+    return {**result.means(100),
+            "attributes": {row.attribute: {"J": 100 * row.j_mean, "F": 100 * row.f_mean,
+                                           "J&F": 100 * row.jf_mean, "objects": row.objects}
+                           for row in result.attributes},
+            "sequences": _per_sequence(result),
+            "seconds_per_frame": score.seconds_per_frame,
+            "rejected_frames": rejected, "frames": timing["frames"]}
+
+
+def _score_run(config: GCSegConfig, run_dir: Path, scoring: Scoring, device: str) -> dict:
+    """Segment the validation split read as ``scoring.year`` and score it (cached)."""
+    from gcseg.checkpoint import load_model
+    from gcseg.inference import VideoSegmenter
+
+    record = run_dir / f"{scoring.key}.json"
+    if record.is_file():
+        return json.loads(record.read_text())
+    results = run_dir / scoring.key
+    shutil.rmtree(results, ignore_errors=True)
+    model, _ = load_model(run_dir / "checkpoint.pt", device)
+    segmenter = VideoSegmenter.from_config(model, config, device=device,
+                                           adaptive_search=scoring.adaptive_search)
+    out = _scoring_record(score_split(segmenter, _validation_videos(config, scoring.year),
+                                      results))
+    write_json(record, out)
+    return out
+
+
+def _do_run(config: GCSegConfig, run: Run, scorings: list[Scoring], run_dir: Path,
+            device: str, threads: int) -> dict:
+    """Train ``run`` (unless finished) and score it each way; returns its record."""
+    from gcseg.train import train
+
+    torch.set_num_threads(threads)
+    config = run_config(config, run)
+    started = time.perf_counter()
+    if not _finished(config, run_dir):
+        saved = run_dir / "config.yaml"
+        if (run_dir / "checkpoint.pt").is_file() and saved.is_file() \
+                and saved.read_text() == config.to_yaml():
+            train(config, run_dir, resume=True, device=device, progress=False)  # interrupted
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)  # another configuration
+            train(config, run_dir, device=device, progress=False)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    scores = {s.key: _score_run(config, run_dir, s, device) for s in scorings}
+    return {"key": run.key, "train_seconds": summary["seconds"], "steps": summary["step"],
+            "train_commit": summary.get("commit"), "scores": scores,
+            "wall_seconds": time.perf_counter() - started}
+
+
+def _do_runs(config: GCSegConfig, cells: list[Cell], out_dir: Path, device: str,
+             workers: Workers) -> dict[str, dict]:
+    """Train and score every run the ``cells`` need (each once); ``{run key: record}``."""
+    wanted: dict[Run, set[Scoring]] = {}
+    for cell in cells:
+        wanted.setdefault(cell.run, set()).add(cell.scoring)
+    arguments = [(config, run, sorted(scorings, key=lambda s: s.key),
+                  out_dir / "runs" / run.key, device, workers.threads)
+                 for run, scorings in wanted.items()]
+    if workers.jobs > 1:
+        with ProcessPoolExecutor(workers.jobs, mp_context=get_context("spawn")) as pool:
+            done = list(pool.map(_do_run, *zip(*arguments, strict=True)))
+    else:
+        done = [_do_run(*args) for args in arguments]
+    return {record["key"]: record for record in done}
+
+
+# --------------------------------------------------------------------------- floors
+
+
+def _floors(videos: dict[str, DavisDataset], out_dir: Path) -> dict:
+    """``empty`` and ``copy-first`` scored on the same videos, per year read (percent)."""
+    floors: dict[str, dict] = {}
+    for year in sorted(videos):
+        for method in ("empty", "copy-first"):
+            score = score_baseline(method, videos[year], out_dir / "runs" / f"{method}-{year}")
+            floors.setdefault(year, {})[method] = score.result.means(100)
+    return floors
+
+
+def _subset_sequences(videos: DavisDataset) -> list[str]:
+    """The videos carrying every attribute of Table VI's subset."""
+    attributes = videos.attributes
+    return [name for name in videos.sequences
+            if all(code in attributes.get(name, []) for code in SUBSET_ATTRIBUTES)]
+
+
+# --------------------------------------------------------------------------- the tables
+
+
+def run_ablation(config: GCSegConfig, tables: Sequence[str], seeds: Sequence[int],
+                 out_dir: str | os.PathLike, device: str = "cpu",
+                 workers: Workers | None = None, command: str | None = None) -> dict[str, dict]:
+    """Train, score and tabulate ``tables`` for ``seeds`` into ``out_dir``.
+
+    Args:
+        config: the base configuration (data, budget, model size); the tables set the switches.
+        tables: any of ``V``, ``VI``, ``VII``.
+        seeds: the training (and reference-sampling) seeds; each row is trained once per seed.
+        out_dir: results folder: ``<table>.json``, ``<table>.csv`` and ``runs/``.
+        device: where to train and segment.
+        workers: runs trained at the same time and torch threads per run (default: one run,
+            one thread).
+        command: the command line to record (default: this function's arguments).
+
+    Returns:
+        ``{table: record}``, the records written as ``<out_dir>/<table>.json`` (and ``.csv``),
+        each written to a temporary file and renamed, so a failed run never replaces a good
+        table.
+    """
+    if config.data.root is None or not Path(config.data.root).is_dir():
+        raise FileNotFoundError(f"data.root {config.data.root!r} is not a folder: make the "
+                                "benchmark first (python -m gcseg make-synthetic)")
+    if not seeds:
+        raise ValueError("at least one seed is needed")
+    workers = workers or Workers()
+    out_dir = Path(out_dir)
+    cells = {table: table_plan(table, seeds, config) for table in tables}
+    started = time.perf_counter()
+    records = _do_runs(config, [c for t in cells.values() for c in t], out_dir, device, workers)
+    videos = {year: _validation_videos(config, year)
+              for year in {c.scoring.year for t in cells.values() for c in t}}
+    floors = _floors(videos, out_dir)
+    subset = _subset_sequences(videos["2017"]) if "VI" in cells else []
+    meta = {"command": command or f"run_ablation(tables={list(tables)}, seeds={list(seeds)})",
+            "config": config.to_dict(), "seeds": list(seeds),
+            "wall_seconds": time.perf_counter() - started, "jobs": workers.jobs,
+            "threads_per_job": workers.threads, **provenance(device)}
+    out = {}
+    for table, table_cells in cells.items():
+        record = table_record(table, table_cells, records, floors, subset, meta)
+        write_json(out_dir / f"{table}.json", record)
+        write_table_csv(out_dir / f"{table}.csv", record)
+        out[table] = record
+    return out

@@ -1,0 +1,194 @@
+"""The ablation tables: scores over seeds (mean and standard deviation), the records written as
+``<table>.json`` and ``<table>.csv``, their printed form and the paper's claims against them.
+Scores are in percent, as the paper's."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import statistics
+from pathlib import Path
+
+from gcseg.ablation.plan import PAPER_CLAIMS, PAPER_TABLES, SUBSET_ATTRIBUTES, TABLES, Cell
+from gcseg.files import write_text
+
+__all__ = ["claims_table", "format_record", "paired_difference", "read_records",
+           "table_record", "write_table_csv"]
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    mean = statistics.fmean(values)
+    return mean, (statistics.stdev(values) if len(values) > 1 else math.nan)
+
+
+def _summarise(cells: list[Cell], records: dict[str, dict], key_of) -> list[dict]:
+    """One row per row name: mean and std over seeds of what ``key_of(score)`` picks."""
+    rows: dict[str, list] = {}
+    for cell in cells:
+        rows.setdefault(cell.row, []).append(cell)
+    out = []
+    for name, row_cells in rows.items():
+        per_seed = []
+        for cell in row_cells:
+            score = key_of(records[cell.run.key]["scores"][cell.scoring.key])
+            if score is not None:
+                per_seed.append({"seed": cell.run.seed, "run": cell.run.key,
+                                 "J": score["J"], "F": score["F"], "J&F": score["J&F"]})
+        if not per_seed:
+            continue
+        row = {"name": name}
+        for metric in ("J", "F", "J&F"):
+            row[metric], row[f"{metric}_std"] = _mean_std([s[metric] for s in per_seed])
+        row["seeds"] = len(per_seed)
+        row["per_seed"] = per_seed
+        out.append(row)
+    return out
+
+
+def _attribute_breakdown(cells: list[Cell], records: dict[str, dict]) -> dict:
+    """``{row: {attribute: {"J&F": mean, "J&F_std": std, "objects": n}}}`` over seeds."""
+    out: dict[str, dict] = {}
+    for cell in cells:
+        attributes = records[cell.run.key]["scores"][cell.scoring.key]["attributes"]
+        for code, values in attributes.items():
+            entry = out.setdefault(cell.row, {}).setdefault(code, {"values": [], "objects": 0})
+            entry["values"].append(values["J&F"])
+            entry["objects"] = values["objects"]
+    for row in out.values():
+        for code, entry in row.items():
+            mean, std = _mean_std(entry.pop("values"))
+            row[code] = {"J&F": mean, "J&F_std": std, "objects": entry["objects"]}
+    return out
+
+
+def table_record(table: str, cells: list[Cell], records: dict[str, dict], floors: dict,
+                 subset: list[str], meta: dict) -> dict:
+    """The record of ``table`` from the records of its runs (``{run key: record}``), the
+    floors of each year read, the sequences of Table VI's subset and the provenance ``meta``."""
+    rows = _summarise(cells, records, lambda score: score)
+    record = {"table": table, "rows": rows, "paper": PAPER_TABLES[table],
+              "attributes": _attribute_breakdown(cells, records),
+              "floors": floors[cells[0].scoring.year]}
+    if table == "VI":
+        name = " and ".join(SUBSET_ATTRIBUTES)
+        record["subsets"] = {name: {
+            "sequences": subset,
+            "rows": _summarise(cells, records, lambda score: _subset_from_sequences(score, subset)),
+        }}
+        record["rejected_frames"] = {
+            cell.row: records[cell.run.key]["scores"][cell.scoring.key]["rejected_frames"]
+            for cell in cells}
+    runs = sorted({cell.run.key for cell in cells})
+    record["provenance"] = {**meta, "runs": {key: {k: records[key][k] for k in (
+        "train_seconds", "wall_seconds", "steps", "train_commit")} for key in runs}}
+    return record
+
+
+def _subset_from_sequences(score: dict, sequences: list[str]) -> dict | None:
+    """Mean over the objects of ``sequences`` from a scoring's per-sequence numbers."""
+    chosen = [score["sequences"][name] for name in sequences if name in score["sequences"]]
+    if not chosen:
+        return None
+    weights = [entry["objects"] for entry in chosen]
+    return {metric: sum(e[metric] * w for e, w in zip(chosen, weights, strict=True))
+            / sum(weights) for metric in ("J", "F", "J&F")}
+
+
+def write_table_csv(path: Path, record: dict) -> None:
+    """``record`` as CSV: one line per row (and per row of each subset), with the paper's J&F."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["table", "subset", "row", "J", "J_std", "F", "F_std", "J&F", "J&F_std",
+                     "seeds", "paper J&F"])
+    groups = [("all", record["rows"])] + [
+        (name, subset["rows"]) for name, subset in record.get("subsets", {}).items()]
+    for subset, rows in groups:
+        for row in rows:
+            paper = record["paper"].get(row["name"], {}).get("J&F", "")
+            writer.writerow([record["table"], subset, row["name"]]
+                            + [f"{row[k]:.2f}" for k in ("J", "J_std", "F", "F_std", "J&F",
+                                                          "J&F_std")]
+                            + [row["seeds"], paper])
+    write_text(path, buffer.getvalue())
+
+
+def _std(value: float | None) -> str:
+    """A standard deviation cell; one seed has none (``null`` in the JSON record)."""
+    return "  - " if value is None or value != value else f"{value:<3.1f}"
+
+
+def format_record(record: dict) -> str:
+    """A printable table of one table record: mean ± std over seeds, and the paper."""
+    lines = [f"Table {record['table']} (percent; mean ± std over seeds)",
+             f"{'row':<12}{'J':>14}{'F':>14}{'J&F':>14}{'paper J&F':>11}"]
+    groups = [("", record["rows"])] + [
+        (f"videos with {name}: ", subset["rows"])
+        for name, subset in record.get("subsets", {}).items()]
+    for prefix, rows in groups:
+        if prefix:
+            lines.append(prefix)
+        for row in rows:
+            cells = "".join(f"{row[m]:>8.1f} ± {_std(row[m + '_std'])}" for m in ("J", "F", "J&F"))
+            paper = record["paper"].get(row["name"], {}).get("J&F", float("nan"))
+            lines.append(f"{row['name']:<12}{cells}{paper:>11.1f}")
+    floors = ", ".join(f"{m} {v['J&F']:.1f}" for m, v in record["floors"].items())
+    lines.append(f"floors on the same videos (J&F): {floors}")
+    return "\n".join(lines)
+
+
+
+def read_records(folder: str | os.PathLike) -> dict[str, dict]:
+    """``{table: record}`` of the ``<table>.json`` files ``ablate`` wrote in ``folder``
+    (tables without a file are left out; a file that is not such a record raises, naming it)."""
+    records = {}
+    for table in TABLES:
+        path = Path(folder) / f"{table}.json"
+        if not path.is_file():
+            continue
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path}: not readable as JSON ({error})") from None
+        if not isinstance(record, dict) or not {"table", "rows", "provenance"} <= set(record):
+            raise ValueError(f"{path}: not an ablation record (needs table, rows, provenance)")
+        records[table] = record
+    return records
+
+
+def paired_difference(rows: list[dict], better: str, worse: str,
+                      metric: str = "J&F") -> tuple[float, float, list[float]]:
+    """``better - worse`` per seed (the same seed trains both rows), with its mean and std.
+
+    Returns ``(mean, std, per_seed)``; the std is NaN for one seed."""
+    by_name = {row["name"]: {s["seed"]: s[metric] for s in row["per_seed"]} for row in rows}
+    seeds = sorted(set(by_name[better]) & set(by_name[worse]))
+    diffs = [by_name[better][seed] - by_name[worse][seed] for seed in seeds]
+    mean, std = _mean_std(diffs)
+    return mean, std, diffs
+
+
+def claims_table(record: dict, subset: str | None = None) -> str:
+    """Each of the paper's claims of ``record``'s table against our per-seed differences.
+
+    A claim *holds* when the mean difference is positive and at least twice its standard
+    deviation over seeds, *goes the other way* when negative by as much, and is *not resolved*
+    otherwise (our differences are within the seed-to-seed spread)."""
+    rows = record["rows"] if subset is None else record["subsets"][subset]["rows"]
+    paper = PAPER_TABLES[record["table"]]
+    lines = [f"{'claim':<22}{'paper':>8}{'here (per seed)':>34}  verdict"]
+    for better, worse in PAPER_CLAIMS[record["table"]]:
+        mean, std, diffs = paired_difference(rows, better, worse)
+        theirs = paper[better]["J&F"] - paper[worse]["J&F"]
+        if len(diffs) > 1 and mean > 0 and mean >= 2 * std:
+            verdict = "holds"
+        elif len(diffs) > 1 and mean < 0 and -mean >= 2 * std:
+            verdict = "goes the other way"
+        else:
+            verdict = "not resolved"
+        seeds = ", ".join(f"{d:+.1f}" for d in diffs)
+        lines.append(f"{better + ' > ' + worse:<22}{theirs:>+8.1f}"
+                     f"{f'{mean:+.1f} ± {std:.1f} ({seeds})':>34}  {verdict}")
+    return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""Argument types and argument groups shared by the commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"size must look like 240x432 (HxW), got {text!r}"
+        ) from None
+    if height < 32 or width < 32:
+        raise argparse.ArgumentTypeError(f"size {text!r} is too small (at least 32x32)")
+    return height, width
+
+
+MAX_FRAMES = 1000
+"""Most frames of a synthetic video.  DAVIS's longest video has 104 frames; each video is drawn
+in memory as a whole (at 240x432 about 0.3 MB of RGB per frame, more with its layer maps), so
+far more than this is a typo that would fill the memory, not a benchmark."""
+
+
+def parse_frames(text: str) -> int | tuple[int, int]:
+    try:
+        if "-" in text:
+            low, high = (int(part) for part in text.split("-"))
+            if not 2 <= low <= high <= MAX_FRAMES:
+                raise ValueError
+            return low, high
+        count = int(text)
+        if not 2 <= count <= MAX_FRAMES:
+            raise ValueError
+        return count
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"frames must be a count from 2 to {MAX_FRAMES} or a range like 24-40, got {text!r}"
+        ) from None
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--davis", required=True, type=Path, help="DAVIS-layout dataset root")
+    parser.add_argument("--set", dest="split", default="val", help="split (default: val)")
+    parser.add_argument("--year", default="2017", choices=["2016", "2017"])
+    parser.add_argument("--resolution", default="480p", help="resolution folder (default 480p)")
+
+
+def count(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def positive_minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected minutes > 0, got {text!r}")
+    return value
+
+
+def minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 24 * 60:
+        raise argparse.ArgumentTypeError(f"expected minutes in (0, 1440], got {text!r}")
+    return value
+
+
+def parse_setting(text: str) -> tuple[list[str], object]:
+    import yaml
+
+    key, sep, value = text.partition("=")
+    if not sep or not key or "." not in key:
+        raise argparse.ArgumentTypeError(
+            f"expected SECTION.KEY=VALUE (e.g. train.lr=3e-4), got {text!r}")
+    return key.split("."), yaml.safe_load(value)
