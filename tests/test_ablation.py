@@ -124,6 +124,28 @@ def test_table_vi_scores_the_dr_and_occ_subset(ablation, bench):
     assert len(subset["rows"]) == (2 if expected else 0)
 
 
+def test_table_vii_names_the_stills_of_stage_1(ablation):
+    _, records = ablation
+    assert records["VII"]["stage_1_stills"] == ["davis-stills"]
+
+
+def test_table_vi_records_what_the_judgment_module_said(ablation):
+    """With the search on, the rejection rate over the scored previous masks (mean and std over
+    the seeds) and the median score; with it off, nothing was judged."""
+    out, records = ablation
+    judgment = records["VI"]["judgment"]
+    assert judgment["off"] == {"rejection_rate": None, "rejection_rate_std": None,
+                               "median_judgment_score": None, "seeds": 0}
+    on = judgment["on"]
+    assert on["seeds"] == 2 and 0.0 <= on["rejection_rate"] <= 1.0
+    assert -1.0 <= on["median_judgment_score"] <= 1.0
+    runs = records["VI"]["provenance"]["runs"]
+    scored = [json.loads(path.read_text())["judgment"]
+              for key in runs for path in out.rglob(f"{key}/val-2017-search-on.json")]
+    rates = [s["rejected"] / s["judgments"] for s in scored]
+    assert len(rates) == 2 and on["rejection_rate"] == pytest.approx(sum(rates) / 2)
+
+
 def test_a_second_run_reuses_the_trained_models(ablation, bench):
     out, records = ablation
     checkpoint = out / "runs" / "ref-scratch-seed0" / "checkpoint.pt"

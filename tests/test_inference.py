@@ -17,10 +17,12 @@ from gcseg.inference import (
     InferenceOptions,
     ReferenceBank,
     VideoSegmenter,
+    calibrate_threshold,
     reference_fragments,
     sample_reference_frames,
     segment_dataset,
 )
+from gcseg.inference.calibration import _auc, _best_threshold, judged_previous_masks
 from gcseg.model import GCSeg
 from tests.conftest import small_config, square_video
 
@@ -127,6 +129,42 @@ def test_own_mask_reference_encoding_summarises_each_frame_with_its_result():
     torch.testing.assert_close(cached.bank[t].r, old.r)
     with pytest.raises(ValueError, match="reference_encoding"):
         InferenceOptions(reference_encoding="exact")
+
+
+def test_no_mask_judgment_compares_appearance_without_the_mask_channel():
+    """``judgment_features="no-mask"``: the Judgment Module pools E(I_t, 0) against E(I_0, 0)
+    (one more pass per frame); the verdict changes, never the features of a kept mask, and a
+    rejected object gets E(I_t, 0) as it does with the default judgment."""
+    frames, masks = square_video(frames=4, size=(64, 96), objects=2)
+    model = _model()
+
+    def run(features: str, threshold: float):
+        options = InferenceOptions(judgment_features=features, threshold=threshold,
+                                   keep_probabilities=True)
+        return VideoSegmenter(model, options).segment(frames, masks[0])
+
+    def image(t):
+        return torch.from_numpy(frames[t]).permute(2, 0, 1)[None].float() / 255
+
+    kept, kept_plain = run("prev-mask", -1.0), run("no-mask", -1.0)
+    assert [r.backbone_passes for r in kept_plain.records] == [2, 2, 2, 2]
+    np.testing.assert_array_equal(kept.labels, kept_plain.labels)  # nothing rejected
+    first = torch.from_numpy(masks[0])[None, None]
+    first = (first == torch.tensor([1, 2]).view(-1, 1, 1, 1)).float()
+    plain = model.encode_frame(image(0), torch.zeros_like(first[:1])).expand(2)
+    previous = (torch.from_numpy(kept_plain.labels[0])[None, None]
+                == torch.tensor([1, 2]).view(-1, 1, 1, 1)).float()
+    current = model.encode_frame(image(1), torch.zeros_like(first[:1])).expand(2)
+    expected = model.judgment.compare(model.judgment_view(plain, first),
+                                      model.judgment_view(current, previous))
+    np.testing.assert_allclose(kept_plain.records[1].judgment_scores, expected.score.tolist(),
+                               rtol=1e-5)
+    assert kept_plain.records[1].judgment_scores != kept.records[1].judgment_scores
+    rejected, rejected_plain = run("prev-mask", 1.01), run("no-mask", 1.01)
+    assert not any(any(r.reliable) for r in rejected_plain.records[1:])
+    np.testing.assert_allclose(rejected.probabilities, rejected_plain.probabilities, atol=1e-5)
+    with pytest.raises(ValueError, match="judgment_features"):
+        InferenceOptions(judgment_features="none")
 
 
 def test_cache_holds_o_of_c_numbers_per_frame():
@@ -288,3 +326,34 @@ def test_the_bank_samples_from_fragments_and_gives_late_objects_their_rows():
     assert bank.sample(7)[-1] == 5  # where it was given: a reference of every later frame
     stacked, counts = bank.stack([0, 5, 0])
     assert stacked.batch_size == 4 and counts.tolist() == [2, 1]
+
+
+def test_threshold_calibration_separates_good_from_bad_previous_masks(tiny_davis):
+    """τ is fitted where it best tells a previous mask of J >= 0.5 from a worse one; the
+    counts, medians and AUC describe how well; the segmenter's own settings are untouched."""
+    segmenter = VideoSegmenter(_model(), InferenceOptions(judgment_features="no-mask"))
+    dataset = DavisDataset(tiny_davis)
+    calibration = calibrate_threshold(segmenter, dataset)
+    pairs = [pair for sequence in dataset for pair in judged_previous_masks(
+        VideoSegmenter(segmenter.model, segmenter.options.replace(threshold=-1.0)), sequence)]
+    assert calibration.good + calibration.bad == len(pairs) > 0
+    assert calibration.good == sum(j >= 0.5 for _, j in pairs)
+    assert calibration.judgment_features == "no-mask" and segmenter.options.threshold == 0.7
+    assert 0.5 <= calibration.balanced_accuracy <= 1.0
+    scores = np.array([s for s, _ in pairs])
+    good = np.array([j >= 0.5 for _, j in pairs])
+    kept = scores >= calibration.threshold
+    rates = [kept[good].mean()] if good.any() else []
+    rates += [(~kept[~good]).mean()] if (~good).any() else []
+    assert calibration.balanced_accuracy == pytest.approx(np.mean(rates))
+
+
+def test_best_threshold_on_a_worked_example():
+    """Scores of good masks 0.9, 0.8, 0.6 and bad ones 0.7, 0.3: τ between 0.3 and 0.6 keeps
+    every good one and rejects one bad of two (0.75); τ = 0.75 keeps two of three good and
+    rejects both bad (0.833): the best; AUC = 5/6."""
+    scores = np.array([0.9, 0.8, 0.6, 0.7, 0.3])
+    good = np.array([True, True, True, False, False])
+    threshold, accuracy = _best_threshold(scores, good)
+    assert threshold == pytest.approx(0.75) and accuracy == pytest.approx(5 / 6)
+    assert _auc(scores, good) == pytest.approx(5 / 6)

@@ -74,6 +74,19 @@ def test_frozen_backbone_after_pretraining(videos, tmp_path):
         torch.testing.assert_close(value, after_stage1[key], msg=key)
 
 
+def test_without_pretraining_the_backbone_is_frozen_from_the_first_step(videos, tmp_path):
+    """Table VII without confound: the run without stage 1 fixes the extractor for its video
+    stages exactly as the run with stage 1 does after it."""
+    config = _config(videos)
+    config.train.freeze_backbone_after_pretrain = True
+    config.train.simulated_pretraining = False
+    trainer = Trainer(config, tmp_path / "run", progress=False)
+    before = {k: v.clone() for k, v in trainer.model.extractor.state_dict().items()}
+    trainer.run(RunLimits(stop_after=2))
+    for key, value in trainer.model.extractor.state_dict().items():
+        torch.testing.assert_close(value, before[key], msg=key)
+
+
 def test_resume_gives_the_same_weights(videos, tmp_path):
     config = _config(videos, variant="coseg")
     straight = train(config, tmp_path / "straight", progress=False)

@@ -73,7 +73,8 @@ def _per_sequence(result: EvaluationResult) -> dict[str, dict[str, float]]:
 
 def _scoring_record(score: SplitScore) -> dict:
     """What a run's table cells need of one scoring (percent): J, F, J&F, per attribute, per
-    sequence, speed and the frames whose previous mask the Judgment Module rejected."""
+    sequence, speed, the frames whose previous mask the Judgment Module rejected and what it
+    said of every scored previous mask (rejected, rejection rate, median score)."""
     result, timing = score.result, score.timing
     rejected = sum(s["second_backbone_passes"] for s in timing["sequences"].values())
     return {**result.means(100),
@@ -82,7 +83,10 @@ def _scoring_record(score: SplitScore) -> dict:
                            for row in result.attributes},
             "sequences": _per_sequence(result),
             "seconds_per_frame": score.seconds_per_frame,
-            "rejected_frames": rejected, "frames": timing["frames"]}
+            "rejected_frames": rejected, "frames": timing["frames"],
+            "judgment": {key: timing[key] for key in (
+                "judgment_features", "judgments", "rejected", "rejection_rate",
+                "median_judgment_score")}}
 
 
 def _score_run(config: GCSegConfig, run_dir: Path, scoring: Scoring, device: str) -> dict:

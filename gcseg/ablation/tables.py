@@ -81,10 +81,34 @@ def table_record(table: str, cells: list[Cell], records: dict[str, dict], floors
         record["rejected_frames"] = {
             cell.row: records[cell.run.key]["scores"][cell.scoring.key]["rejected_frames"]
             for cell in cells}
+        record["judgment"] = _judgment_by_row(cells, records)
+    if table == "VII":  # what stage 1 read: offline, never the paper's Pascal VOC + MSRA10K
+        record["stage_1_stills"] = list(meta["config"]["data"]["still_sources"])
     runs = sorted({cell.run.key for cell in cells})
     record["provenance"] = {**meta, "runs": {key: {k: records[key][k] for k in (
         "train_seconds", "wall_seconds", "steps", "train_commit")} for key in runs}}
     return record
+
+
+def _judgment_by_row(cells: list[Cell], records: dict[str, dict]) -> dict:
+    """Per row of Table VI: the Judgment Module's rejection rate (mean and std over seeds) and
+    its median score, from the scorings that ran the search (``None`` for the row without
+    it, or for records written before these numbers were kept)."""
+    out: dict[str, dict] = {}
+    for cell in cells:
+        judgment = records[cell.run.key]["scores"][cell.scoring.key].get("judgment")
+        row = out.setdefault(cell.row, {"rates": [], "medians": []})
+        if judgment and judgment["rejection_rate"] is not None:
+            row["rates"].append(judgment["rejection_rate"])
+            row["medians"].append(judgment["median_judgment_score"])
+    summary = {}
+    for name, row in out.items():
+        mean, std = _mean_std(row["rates"]) if row["rates"] else (None, None)
+        summary[name] = {"rejection_rate": mean, "rejection_rate_std": std,
+                         "median_judgment_score": (statistics.median(row["medians"])
+                                                   if row["medians"] else None),
+                         "seeds": len(row["rates"])}
+    return summary
 
 
 def _subset_from_sequences(score: dict, sequences: list[str]) -> dict | None:

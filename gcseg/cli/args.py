@@ -89,3 +89,14 @@ def parse_setting(text: str) -> tuple[list[str], object]:
         raise argparse.ArgumentTypeError(
             f"expected SECTION.KEY=VALUE (e.g. train.lr=3e-4), got {text!r}")
     return key.split("."), yaml.safe_load(value)
+
+
+def cosine(text: str) -> float:
+    """A cosine-similarity threshold in [-1, 1] (the Judgment Module's tau)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not -1.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [-1, 1], got {text!r}")
+    return value

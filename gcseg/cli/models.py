@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gcseg.cli.args import add_dataset_arguments, count
-from gcseg.config import REFERENCE_ENCODINGS
+from gcseg.cli.args import add_dataset_arguments, cosine, count
+from gcseg.config import JUDGMENT_FEATURES, REFERENCE_ENCODINGS
 
 
 def _cmd_segment(args: argparse.Namespace) -> int:
@@ -22,6 +22,7 @@ def _cmd_segment(args: argparse.Namespace) -> int:
     model, config = load_model(args.checkpoint, device)
     overrides = {"num_refs": args.refs, "seed": args.seed,
                  "reference_encoding": args.reference_encoding,
+                 "judgment_features": args.judgment_features, "threshold": args.threshold,
                  "adaptive_search": False if args.no_adaptive_search else None}
     overrides = {key: value for key, value in overrides.items() if value is not None}
     segmenter = VideoSegmenter.from_config(model, config, device, **overrides)
@@ -32,6 +33,10 @@ def _cmd_segment(args: argparse.Namespace) -> int:
              f"({timing['frames_per_second'] or float('inf'):.1f} fps)")
     print(f"{timing['frames']} frames in {len(dataset)} sequences: {speed} "
           f"on {timing['device']} -> {args.out}")
+    if timing["judgments"]:
+        print(f"Judgment Module ({timing['judgment_features']}): dropped {timing['rejected']} "
+              f"of {timing['judgments']} previous masks ({timing['rejection_rate']:.1%}), "
+              f"median score {timing['median_judgment_score']:.3f}")
     return 0
 
 
@@ -81,6 +86,12 @@ def register(commands: argparse._SubParsersAction) -> None:
                          help="n >= 0, sampled references (default: config)")
     segment.add_argument("--no-adaptive-search", action="store_true",
                          help="keep M_{t-1} whatever the Judgment Module says")
+    segment.add_argument("--threshold", type=cosine,
+                         help="tau of the Judgment Module, in [-1, 1] (default: config, 0.7)")
+    segment.add_argument("--judgment-features", choices=JUDGMENT_FEATURES,
+                         help="what the Judgment Module pools: prev-mask E(I_t, M_t-1) against "
+                              "E(I_0, M_0), or no-mask E(I_t, 0) against E(I_0, 0), one more "
+                              "backbone pass per frame (default: config, prev-mask)")
     segment.add_argument("--seed", type=int, help="reference sampling seed (default: config)")
     segment.add_argument("--reference-encoding", choices=REFERENCE_ENCODINGS,
                          help="a segmented frame's features as a reference: cached "

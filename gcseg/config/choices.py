@@ -22,6 +22,7 @@ __all__ = [
     "NUM_REFERENCES",
     "OUTPUT_STRIDES",
     "REFERENCE_ENCODINGS",
+    "JUDGMENT_FEATURES",
     "ROI_MODES",
     "SCHEDULES",
     "SIMILARITIES",
@@ -36,6 +37,7 @@ __all__ = [
     "Norm",
     "OutputStride",
     "ReferenceEncoding",
+    "JudgmentFeatures",
     "RoiMode",
     "Schedule",
     "Similarity",
@@ -84,6 +86,11 @@ SIMILARITIES: tuple[Similarity, ...] = typing.get_args(Similarity)
 ReferenceEncoding = Literal["cached", "own-mask"]
 """How a segmented frame is encoded as a reference (:attr:`InferenceConfig.reference_encoding`)."""
 REFERENCE_ENCODINGS: tuple[ReferenceEncoding, ...] = typing.get_args(ReferenceEncoding)
+
+JudgmentFeatures = Literal["prev-mask", "no-mask"]
+"""Features the Judgment Module pools in frame t (:attr:`InferenceConfig.judgment_features`):
+E(I_t, M_{t-1}), those that segment the frame, or E(I_t, 0), without the mask channel."""
+JUDGMENT_FEATURES: tuple[JudgmentFeatures, ...] = typing.get_args(JudgmentFeatures)
 
 LossReduction = Literal["mean", "sum"]
 """Each BCE term of eq. 3 as the mean or the sum over pixels."""

@@ -1,7 +1,8 @@
 """The two presets, each written as the settings it changes from the dataclass defaults.
 
 - ``paper``: ResNet-101, output stride 16, 480x854 frames, 256-channel heads, ImageNet weights:
-  the defaults of the tree plus the weights.  The paper gives no learning rate or batch size;
+  the defaults of the tree plus the weights and the paper's stage-1 stills (Pascal VOC +
+  MSRA10K).  The paper gives no learning rate or batch size;
   the defaults follow RGMP, which the paper follows for its training scheme, and are marked as
   our choice in the field docs.
 - ``tiny``: ResNet-18 up to ``res4``, 64-channel heads, 240x432 frames (the synthetic
@@ -19,6 +20,10 @@ __all__ = ["PRESETS"]
 
 PAPER: dict[str, Any] = {
     "model": {"weights": "imagenet"},
+    # Stage 1 on the paper's stills (Section IV-A); placeholders relative to the folder a run
+    # starts from, as in configs/paper_davis.yaml.  Offline runs name ``davis-stills``.
+    "data": {"still_sources": ("pascal-voc:data/VOCdevkit/VOC2012",
+                               "msra10k:data/MSRA10K_Imgs_GT/Imgs")},
 }
 
 TINY: dict[str, Any] = {

@@ -28,6 +28,7 @@ from gcseg.config.choices import (
     Backbone,
     CosegActivation,
     DavisYear,
+    JudgmentFeatures,
     Level,
     LossReduction,
     Norm,
@@ -166,7 +167,9 @@ class TrainConfig:
     max_interval: int = 25
     """Largest frame interval between reference and target in a training pair."""
     freeze_backbone_after_pretrain: bool = True
-    """Fix the Feature Extractor after stage 1 (III-A-2: "fixed after pre-training")."""
+    """Fix the Feature Extractor for the video stages (III-A-2: "fixed after pre-training"):
+    after stage 1, and from the first step of a run without stage 1, so that Table VII's rows
+    with and without pre-training differ by stage 1 alone."""
     loss_reduction: LossReduction = "mean"
     """Each BCE term of eq. 3 as the ``mean`` over pixels (default) or the ``sum``."""
     num_workers: int = 0
@@ -204,6 +207,11 @@ class InferenceConfig:
     that segmented it, E(I_t, M_{t-1}), masked with its result M_t (no extra cost);
     ``"own-mask"`` encodes it again with its result, E(I_t, M_t), as in training (one more
     backbone pass per frame)."""
+    judgment_features: JudgmentFeatures = "prev-mask"
+    """Features the Judgment Module pools: ``"prev-mask"`` those that segment frame t,
+    E(I_t, M_{t-1}), against frame 0's E(I_0, M_0) (the paper's Figure 6); ``"no-mask"``
+    E(I_t, 0) against E(I_0, 0), appearance alone (one more backbone pass per frame, for one
+    image: a rejected object's features are then already computed)."""
 
 
 

@@ -14,6 +14,7 @@ from gcseg.config.choices import (
     BACKBONES,
     COSEG_ACTIVATIONS,
     DAVIS_YEARS,
+    JUDGMENT_FEATURES,
     LEVELS,
     LOSS_REDUCTIONS,
     NORMS,
@@ -126,3 +127,4 @@ def _check_inference(i: InferenceConfig, check: _Checker) -> None:
     check(-1.0 <= i.judgment_threshold <= 1.0, "inference.judgment_threshold",
           "a cosine similarity threshold in [-1, 1]")
     check.choice(i.reference_encoding, REFERENCE_ENCODINGS, "inference.reference_encoding")
+    check.choice(i.judgment_features, JUDGMENT_FEATURES, "inference.judgment_features")

@@ -4,7 +4,8 @@ The engine, split along its seams (as Cutie splits its inference core into a mem
 an object manager and an image feature store):
 
 - :mod:`~gcseg.inference.options` -- :class:`InferenceOptions`, everything the engine is told
-  (n, τ, Adaptive Search, the seed, the reference encoding), with its :class:`SpeedOptions`.
+  (n, τ, Adaptive Search and the Judgment Module's features, the seed, the reference
+  encoding), with its :class:`SpeedOptions`.
 - :mod:`~gcseg.inference.references` -- the :class:`ReferenceBank`: the summaries of the
   frames segmented so far and the one rule that draws references from n even fragments.
 - :mod:`~gcseg.inference.objects` -- the objects of a video (:class:`ObjectSchedule`: those of
@@ -16,7 +17,10 @@ an object manager and an image feature store):
   the video: the engine keeps only the summaries); :meth:`~VideoSegmenter.segment` collects
   them.
 - :mod:`~gcseg.inference.dataset` -- :func:`segment_dataset`, a whole split into the official
-  results layout and ``timing.json`` (``python -m gcseg segment``).
+  results layout and ``timing.json`` (``python -m gcseg segment``), with what the Judgment
+  Module said (rejection rate, median score).
+- :mod:`~gcseg.inference.calibration` -- :func:`calibrate_threshold`: τ fitted on a training
+  split to separate good previous masks from bad ones.
 
 Fast paths (each equal to the plain path within float tolerance; ``tests/test_fast_paths.py``;
 ``python -m gcseg bench`` measures them): ``torch.inference_mode``, the cached summaries, the
@@ -30,6 +34,7 @@ was segmented, ``E(I_{t-n}, M_{t-n-1})``, and masks them with ``M_{t-n}``; ``"ow
 computes the exact ones, a second backbone pass per frame (measured in the README).
 """
 
+from gcseg.inference.calibration import ThresholdCalibration, calibrate_threshold
 from gcseg.inference.dataset import segment_dataset, segment_sequence
 from gcseg.inference.engine import VideoSegmenter
 from gcseg.inference.frame_size import (
@@ -48,6 +53,8 @@ from gcseg.inference.references import (
 )
 
 __all__ = [
+    "ThresholdCalibration",
+    "calibrate_threshold",
     "AMP_DTYPES",
     "SMALL_FRAME_RATIO",
     "FrameRecord",

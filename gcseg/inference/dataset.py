@@ -35,10 +35,15 @@ def segment_dataset(
     run again) and only when it holds results; never the dataset's own folders.
 
     In ``timing.json`` (and the returned dict) a time per frame or a rate is ``null``/``None``
-    where no frame after the first was timed (videos of one frame)."""
+    where no frame after the first was timed (videos of one frame).  With the Adaptive Search
+    it also holds what the Judgment Module said: ``judgments`` (frames x objects with a
+    score), ``rejected`` (of those, how many ``M_{t-1}`` were dropped), ``rejection_rate`` and
+    ``median_judgment_score``."""
     options = segmenter.options
     timing = {"sequences": {}}
     frames_total, seconds_total = 0, 0.0
+    scores: list[float] = []
+    rejected = 0
     with results_folder(Path(out_dir), overwrite, inputs=dataset_inputs(dataset)) as staging:
         for sequence in tqdm(list(dataset), desc="sequences", disable=not progress):
             result = segment_sequence(segmenter, sequence, progress=progress)
@@ -46,6 +51,9 @@ def segment_dataset(
             timing["sequences"][sequence.name] = _sequence_timing(result, options)
             frames_total += len(result.records) - 1
             seconds_total += sum(record.seconds for record in result.records[1:])
+            judged = _judgments(result)
+            scores += [score for score, _ in judged]
+            rejected += sum(not reliable for _, reliable in judged)
         height, width = dataset[0].size
         timing.update(
             seconds_per_frame=seconds_total / frames_total if frames_total else None,
@@ -56,6 +64,11 @@ def segment_dataset(
             resolution=f"{width}x{height}",
             num_refs=options.num_refs,
             adaptive_search=options.adaptive_search,
+            judgment_features=options.judgment_features,
+            judgments=len(scores),
+            rejected=rejected,
+            rejection_rate=rejected / len(scores) if scores else None,
+            median_judgment_score=float(np.median(scores)) if scores else None,
         )
         write_json(staging / "timing.json", timing)
     return timing
@@ -63,7 +76,8 @@ def segment_dataset(
 
 def _sequence_timing(result: VideoResult, options: InferenceOptions) -> dict:
     """One sequence's row of ``timing.json``."""
-    usual = 2 if options.reference_encoding == "own-mask" else 1  # passes per frame
+    usual = (1 + (options.reference_encoding == "own-mask")  # passes per frame
+             + (options.adaptive_search and options.judgment_features == "no-mask"))
     seconds = sum(record.seconds for record in result.records[1:])
     timed = len(result.records) - 1
     return {
@@ -73,7 +87,17 @@ def _sequence_timing(result: VideoResult, options: InferenceOptions) -> dict:
         # frames whose M_{t-1} the Judgment Module dropped (or that gave a late object its
         # mask): one pass more than the encoding's own
         "second_backbone_passes": sum(r.backbone_passes > usual for r in result.records[1:]),
+        "rejected": sum(not reliable for _, reliable in _judgments(result)),
     }
+
+
+def _judgments(result: VideoResult) -> list[tuple[float, bool]]:
+    """(score, reliable) of every object the Judgment Module scored (a box in M_0 and in
+    M_{t-1}; an empty mask has no score), all frames."""
+    return [(score, reliable) for record in result.records[1:]
+            for score, reliable in zip(record.judgment_scores or [], record.reliable or [],
+                                       strict=True)
+            if score == score]  # NaN: no box
 
 
 class _LazyFrames(SequenceABC):

@@ -6,7 +6,9 @@ For each frame ``t`` after the first, for the K objects of the video at once:
    same for the K objects, so the RGB half of the first convolution runs once and is shared
    (only the mask convolution sees K inputs; see :class:`~gcseg.model.FeatureExtractor`).
 2. Adaptive Search (on by default, :mod:`gcseg.inference.search`): an unreliable ``M_{t-1}``
-   is dropped and those objects' features computed again.
+   is dropped and those objects' features computed again.  The Judgment Module pools
+   ``F_t`` against frame 0's ``E(I_0, M_0)``, or with ``judgment_features="no-mask"``
+   ``E(I_t, 0)`` against ``E(I_0, 0)`` (one more pass per frame, for one image).
 3. References (:mod:`gcseg.inference.references`): frame 0 plus one frame drawn from each of n
    even fragments of the frames segmented so far, each contributing its cached summary.  All
    references x objects go through the heads in one batch (a frame drawn twice -- frame 0 can
@@ -38,7 +40,7 @@ from gcseg.inference.records import FrameRecord, SegmentedFrame, VideoResult
 from gcseg.inference.references import ReferenceBank
 from gcseg.inference.runner import ModelRunner
 from gcseg.inference.search import SearchOutcome, adaptive_search
-from gcseg.model import FrameFeatures, GCSeg
+from gcseg.model import FrameFeatures, GCSeg, PooledObject
 
 __all__ = ["VideoSegmenter"]
 
@@ -70,6 +72,9 @@ class VideoSegmenter:
         self.runner = ModelRunner(model, self.options.speed, self.device)
         self.model = self.runner.model
         self.bank = ReferenceBank(self.options.num_refs, self.options.seed)
+        self.first_view: PooledObject | None = None
+        """With ``judgment_features="no-mask"``: frame 0's objects as the Judgment Module sees
+        them in E(I_0, 0) (objects given later: in E(I_t, 0) of their frame)."""
 
     @classmethod
     def from_config(cls, model: GCSeg, config: GCSegConfig,
@@ -148,15 +153,17 @@ class VideoSegmenter:
         labels = np.where(first_mask == 255, 0, first_mask).astype(np.uint8)
         masks = runner.object_masks(torch.from_numpy(labels).to(self.device), objects.ids)
         runner.step_begin()
+        image = runner.image(frames[0])
         with runner.autocast():
-            features = runner.encode(runner.image(frames[0]), masks)
+            features = runner.encode(image, masks)
             self.bank.start(runner.summarize(features, masks))
+            passes = 1 + self._start_first_view(image, masks)
         runner.synchronize()
         probs = None
         if self.options.keep_probabilities:
             ids = np.array(objects.object_ids)[:, None, None]
             probs = (labels[None] == ids).astype(np.float32)
-        record = FrameRecord(0, [], None, None, 1, time.perf_counter() - start)
+        record = FrameRecord(0, [], None, None, passes, time.perf_counter() - start)
         return SegmentedFrame(labels, record, probs), masks
 
     def _next_frame(self, t: int, frame: np.ndarray, prev_masks: torch.Tensor,
@@ -183,11 +190,30 @@ class VideoSegmenter:
                              time.perf_counter() - start)
         return SegmentedFrame(labels_np, record, probs), masks
 
+    def _judges_without_mask(self) -> bool:
+        return self.options.adaptive_search and self.options.judgment_features == "no-mask"
+
+    def _plain(self, image: torch.Tensor, like: torch.Tensor) -> FrameFeatures:
+        """E(I, 0) for the one image (batch 1), ``like`` a (K, 1, H, W) mask batch."""
+        return self.runner.encode(image, torch.zeros_like(like[:1]))
+
+    def _start_first_view(self, image: torch.Tensor, masks: torch.Tensor) -> int:
+        """Frame 0's objects in E(I_0, 0) for the ``"no-mask"`` judgment; the passes taken."""
+        self.first_view = None
+        if not self._judges_without_mask():
+            return 0
+        plain = self._plain(image, masks).expand(masks.shape[0])
+        self.first_view = self.model.judgment_view(plain, masks)
+        return 1
+
     def _search(self, image: torch.Tensor, prev_masks: torch.Tensor) -> SearchOutcome:
         """``F_t = E(I_t, M_{t-1})``, then the Adaptive Search when it is on."""
         features = self.runner.encode(image, prev_masks)
         if not self.options.adaptive_search:
             return SearchOutcome(features)
+        if self._judges_without_mask():
+            return adaptive_search(self.runner, image, features, prev_masks, self.first_view,
+                                   self.options.threshold, self._plain(image, prev_masks))
         return adaptive_search(self.runner, image, features, prev_masks, self.bank.first,
                                self.options.threshold)
 
@@ -229,4 +255,9 @@ class VideoSegmenter:
             fresh = runner.summarize(runner.encode(image, masks[given]), masks[given])
             self.bank.give_objects(given, fresh)
             passes += 1
+            if self.first_view is not None:  # their "frame 0" for the no-mask judgment
+                plain = self._plain(image, masks).expand(int(given.sum()))
+                view = self.model.judgment_view(plain, masks[given])
+                self.first_view = self.first_view.replace_rows(given, view)
+                passes += 1
         return passes

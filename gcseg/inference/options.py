@@ -11,7 +11,13 @@ from typing import Any
 
 import torch
 
-from gcseg.config import JUDGMENT_THRESHOLD, NUM_REFERENCES, REFERENCE_ENCODINGS, InferenceConfig
+from gcseg.config import (
+    JUDGMENT_FEATURES,
+    JUDGMENT_THRESHOLD,
+    NUM_REFERENCES,
+    REFERENCE_ENCODINGS,
+    InferenceConfig,
+)
 
 __all__ = ["AMP_DTYPES", "InferenceOptions", "SpeedOptions"]
 
@@ -71,6 +77,10 @@ class InferenceOptions:
         reference_encoding: ``"cached"`` (a segmented frame's reference summary comes from the
             features that segmented it, E(I_t, M_{t-1})) or ``"own-mask"`` (from features
             encoded again with its result, E(I_t, M_t): one more backbone pass per frame).
+        judgment_features: ``"prev-mask"`` (the Judgment Module pools E(I_t, M_{t-1}), the
+            features that segment the frame, against E(I_0, M_0)) or ``"no-mask"`` (E(I_t, 0)
+            against E(I_0, 0): appearance alone; one more backbone pass per frame, for one
+            image, which is also the rejected objects' features).
         keep_probabilities: also return the per-object probabilities (for the notebooks).
         speed: the speed switches.
     """
@@ -80,6 +90,7 @@ class InferenceOptions:
     threshold: float = JUDGMENT_THRESHOLD
     seed: int = 0
     reference_encoding: str = "cached"
+    judgment_features: str = "prev-mask"
     keep_probabilities: bool = False
     speed: SpeedOptions = field(default_factory=SpeedOptions)
 
@@ -87,6 +98,9 @@ class InferenceOptions:
         if self.reference_encoding not in REFERENCE_ENCODINGS:
             raise ValueError(f"reference_encoding must be one of {list(REFERENCE_ENCODINGS)}, "
                              f"got {self.reference_encoding!r}")
+        if self.judgment_features not in JUDGMENT_FEATURES:
+            raise ValueError(f"judgment_features must be one of {list(JUDGMENT_FEATURES)}, "
+                             f"got {self.judgment_features!r}")
         if self.num_refs < 0:
             raise ValueError(f"num_refs must be >= 0, got {self.num_refs}")
 
@@ -96,7 +110,8 @@ class InferenceOptions:
         :class:`SpeedOptions`, by name) win."""
         settings = {"num_refs": inference.num_refs, "adaptive_search": inference.adaptive_search,
                     "threshold": inference.judgment_threshold, "seed": inference.seed,
-                    "reference_encoding": inference.reference_encoding}
+                    "reference_encoding": inference.reference_encoding,
+                    "judgment_features": inference.judgment_features}
         return cls().replace(**{**settings, **overrides})
 
     def replace(self, **changes: Any) -> InferenceOptions:

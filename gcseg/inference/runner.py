@@ -47,7 +47,9 @@ class ModelRunner:
         return x.contiguous(memory_format=self.memory_format)
 
     def image(self, frame: np.ndarray) -> torch.Tensor:
-        """``(H, W, 3)`` uint8 -> ``(1, 3, H, W)`` float in [0, 1], one for the K objects."""
+        """``(H, W, 3)`` uint8 -> ``(1, 3, H, W)`` float in [0, 1], one for the K objects: as
+        :func:`gcseg.data.transforms.to_tensor_image`, but the uint8 frame goes to the device
+        first (a quarter of the bytes over the bus) and is converted there."""
         image = torch.from_numpy(np.array(frame, dtype=np.uint8)).to(self.device)
         return self.layout(image.permute(2, 0, 1)[None].float().div_(255.0))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from gcseg.inference.runner import ModelRunner
-from gcseg.model import FrameFeatures, ReferenceSummary
+from gcseg.model import FrameFeatures, PooledObject, ReferenceSummary
 
 __all__ = ["SearchOutcome", "adaptive_search"]
 
@@ -36,17 +36,24 @@ class SearchOutcome:
 
 
 def adaptive_search(runner: ModelRunner, image: torch.Tensor, features: FrameFeatures,
-                    prev_masks: torch.Tensor, first: ReferenceSummary, threshold: float
-                    ) -> SearchOutcome:
+                    prev_masks: torch.Tensor, first: ReferenceSummary | PooledObject,
+                    threshold: float, plain: FrameFeatures | None = None) -> SearchOutcome:
     """Judge each object's ``M_{t-1}`` (``prev_masks`` (K, 1, H, W), which gave
-    ``features``) against its ``first`` summary with threshold τ; encode the rejected objects
-    again without it."""
-    judgment = runner.model.judge(features, prev_masks, first, threshold)
+    ``features``) against ``first`` (frame 0's summary, or its pooled object) with threshold
+    τ; the rejected objects get features without ``M_{t-1}``.
+
+    With ``plain`` = E(I_t, 0) (batch 1; the ``"no-mask"`` judgment features) the judgment
+    pools ``plain`` instead of ``features``, and ``plain`` is what a rejected object gets: no
+    further pass.  Otherwise the rejected objects are encoded again without ``M_{t-1}``."""
+    k = prev_masks.shape[0]
+    judged = features if plain is None else plain.expand(k)
+    judgment = runner.model.judge(judged, prev_masks, first, threshold)
     outcome = SearchOutcome(features, judgment.score.float().tolist(),
-                            judgment.reliable.tolist())
+                            judgment.reliable.tolist(), 1 if plain is None else 2)
     rejected = ~judgment.reliable & (prev_masks.flatten(1) > 0.5).any(dim=1)  # (K,)
     if rejected.any():  # forget M_{t-1} for those objects: features without it
-        again = runner.encode(image, torch.zeros_like(prev_masks[rejected]))
+        again = (runner.encode(image, torch.zeros_like(prev_masks[rejected])) if plain is None
+                 else plain.expand(int(rejected.sum())))
         outcome.features = features.replace_rows(rejected, again)
         outcome.backbone_passes = 2
     return outcome

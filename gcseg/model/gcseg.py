@@ -52,7 +52,7 @@ from gcseg.model.containers import (
 from gcseg.model.coseg import CoSegmentation
 from gcseg.model.decoder import Decoder, DecoderOutput
 from gcseg.model.feature_extractor import FeatureExtractor
-from gcseg.model.judgment import JudgmentModule, JudgmentResult
+from gcseg.model.judgment import JudgmentModule, JudgmentResult, PooledObject
 from gcseg.model.mask_encoder import MaskEncoder
 from gcseg.model.reference import ReferenceModule
 from gcseg.model.roi import grid_boxes, mask_boxes
@@ -179,12 +179,20 @@ class GCSeg(nn.Module):
         main, internals = self._heads(features, refs, with_aux)
         return main.prob, internals
 
-    def judge(self, features: FrameFeatures, prev_mask: Tensor, first: ReferenceSummary,
+    def judge(self, features: FrameFeatures, prev_mask: Tensor,
+              first: ReferenceSummary | PooledObject,
               threshold: float = JUDGMENT_THRESHOLD) -> JudgmentResult:
-        """Judgment Module: is ``M_{t-1}`` reliable? ``features = encode_frame(I_t, M_{t-1})``,
-        ``first`` = the summary of frame 0 (with M_0)."""
-        current = self.judgment.pool(features[self.top_level], prev_mask)
-        return self.judgment.compare(first.pooled_object(), current, threshold)
+        """Judgment Module: is ``M_{t-1}`` reliable? ``features = encode_frame(I_t, M_{t-1})``
+        (or ``encode_frame(I_t, 0)``), ``first`` = the summary of frame 0 (with M_0), or frame
+        0's object pooled from features of the same kind (:meth:`judgment_view`)."""
+        if isinstance(first, ReferenceSummary):
+            first = first.pooled_object()
+        return self.judgment.compare(first, self.judgment_view(features, prev_mask), threshold)
+
+    def judgment_view(self, features: FrameFeatures, mask: Tensor) -> PooledObject:
+        """What the Judgment Module sees of ``features``: the top level pooled over the box of
+        ``mask`` (B, 1, H, W)."""
+        return self.judgment.pool(features[self.top_level], mask)
 
     # --- training path ---------------------------------------------------------------------
 

@@ -37,6 +37,13 @@ class PooledObject:
     box: Tensor
     valid: Tensor
 
+    def replace_rows(self, rows: Tensor, other: PooledObject) -> PooledObject:
+        """A copy whose rows ``rows`` (a bool (B,) mask) are those of ``other`` (one row of
+        ``other`` per row replaced): e.g. objects given their mask at a later frame."""
+        return PooledObject(*(mine.index_put((rows,), theirs.to(mine.dtype)) for mine, theirs in
+                              ((self.vector, other.vector), (self.box, other.box),
+                               (self.valid, other.valid))))
+
 
 @dataclass
 class JudgmentResult:

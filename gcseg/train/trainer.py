@@ -171,11 +171,13 @@ class Trainer:
         return "done"
 
     def _apply_freezing(self, step: int) -> None:
-        """Freeze the extractor after stage 1 when the config says so (III-A-2)."""
+        """Freeze the extractor for the video stages when the config says so (III-A-2: "fixed
+        after pre-training"): after stage 1, or from the first step when there is no stage 1,
+        so that a run with and one without pre-training differ by stage 1 alone (Table VII)."""
         train = self.config.train
-        after_pretraining = any(s.name == "simulated" and step >= s.end for s in self.stages)
+        video_stage = self._stage_at(step) != "simulated"
         frozen = self.config.model.freeze_backbone or (
-            train.freeze_backbone_after_pretrain and after_pretraining)
+            train.freeze_backbone_after_pretrain and video_stage)
         self.model.extractor.set_frozen(frozen)
 
     # ----------------------------------------------------------------------- state
