@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -124,6 +125,18 @@ def test_table_vi_scores_the_dr_and_occ_subset(ablation, bench):
     assert len(subset["rows"]) == (2 if expected else 0)
 
 
+def test_records_name_the_initial_weights(tmp_path):
+    from gcseg.ablation.runs import initial_weights
+    from gcseg.model.feature_extractor import FOUNDATION_PATH
+
+    assert initial_weights(None) == {"weights": None}
+    foundation = initial_weights("foundation")
+    assert foundation["file"] == str(FOUNDATION_PATH)
+    assert foundation["sha256"] == hashlib.sha256(FOUNDATION_PATH.read_bytes()).hexdigest()
+    (tmp_path / "w.pt").write_bytes(b"abc")
+    assert initial_weights(str(tmp_path / "w.pt"))["sha256"] == hashlib.sha256(b"abc").hexdigest()
+
+
 def test_table_vii_names_the_stills_of_stage_1(ablation):
     _, records = ablation
     assert records["VII"]["stage_1_stills"] == ["davis-stills"]
@@ -165,6 +178,7 @@ def test_ablate_command(bench, tmp_path, capsys):
     assert "Table VII" in printed and "floors on the same videos" in printed
     record = json.loads((out / "VII.json").read_text())
     assert record["provenance"]["command"].startswith("python -m gcseg ablate --table VII")
+    assert record["provenance"]["initial_weights"] == {"weights": None}  # tiny: random
     assert main(["ablate", "--table", "V", "--config", str(config), "--data",
                  str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "make-synthetic" in capsys.readouterr().err

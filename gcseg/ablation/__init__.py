@@ -33,9 +33,17 @@ from gcseg.ablation.plan import (
     table_plan,
 )
 from gcseg.ablation.runs import Workers, run_ablation
-from gcseg.ablation.tables import claims_table, format_record, paired_difference, read_records
+from gcseg.ablation.tables import (
+    claim_verdicts,
+    claims_table,
+    format_record,
+    paired_difference,
+    read_records,
+    verdict,
+)
 
 __all__ = [
+    "verdict",
     "PAPER_CLAIMS",
     "PAPER_TABLES",
     "PAPER_TABLE_V",
@@ -46,6 +54,7 @@ __all__ = [
     "Run",
     "Scoring",
     "Workers",
+    "claim_verdicts",
     "claims_table",
     "format_record",
     "paired_difference",

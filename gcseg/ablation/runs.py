@@ -8,6 +8,7 @@ an interrupted one resumed, so an interrupted ablation continues where it stoppe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -87,6 +88,19 @@ def _scoring_record(score: SplitScore) -> dict:
             "judgment": {key: timing[key] for key in (
                 "judgment_features", "judgments", "rejected", "rejection_rate",
                 "median_judgment_score")}}
+
+
+def initial_weights(weights: str | None) -> dict:
+    """What every run's extractor started from: ``model.weights`` and, for a file (the
+    foundation, or a state dict), its path and SHA-256, so a record names the exact weights."""
+    from gcseg.model.feature_extractor import FOUNDATION_PATH
+
+    path = FOUNDATION_PATH if weights == "foundation" else (
+        Path(weights) if weights not in (None, "imagenet") else None)
+    if path is None or not path.is_file():
+        return {"weights": weights}
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"weights": weights, "file": str(path), "sha256": digest}
 
 
 def _score_run(config: GCSegConfig, run_dir: Path, scoring: Scoring, device: str) -> dict:
@@ -208,7 +222,8 @@ def run_ablation(config: GCSegConfig, tables: Sequence[str], seeds: Sequence[int
     meta = {"command": command or f"run_ablation(tables={list(tables)}, seeds={list(seeds)})",
             "config": config.to_dict(), "seeds": list(seeds),
             "wall_seconds": time.perf_counter() - started, "jobs": workers.jobs,
-            "threads_per_job": workers.threads, **provenance(device)}
+            "threads_per_job": workers.threads,
+            "initial_weights": initial_weights(config.model.weights), **provenance(device)}
     out = {}
     for table, table_cells in cells.items():
         record = table_record(table, table_cells, records, floors, subset, meta)

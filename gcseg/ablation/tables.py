@@ -194,25 +194,38 @@ def paired_difference(rows: list[dict], better: str, worse: str,
     return mean, std, diffs
 
 
-def claims_table(record: dict, subset: str | None = None) -> str:
-    """Each of the paper's claims of ``record``'s table against our per-seed differences.
+def verdict(mean: float, std: float, seeds: int) -> str:
+    """A claim *holds* when the mean paired difference is positive and at least twice its
+    standard deviation over seeds, *goes the other way* when negative by as much, and is *not
+    resolved* otherwise (within the seed-to-seed spread, or a single seed)."""
+    if seeds > 1 and mean > 0 and mean >= 2 * std:
+        return "holds"
+    if seeds > 1 and mean < 0 and -mean >= 2 * std:
+        return "goes the other way"
+    return "not resolved"
 
-    A claim *holds* when the mean difference is positive and at least twice its standard
-    deviation over seeds, *goes the other way* when negative by as much, and is *not resolved*
-    otherwise (our differences are within the seed-to-seed spread)."""
+
+def claim_verdicts(record: dict, subset: str | None = None) -> list[dict]:
+    """Each of the paper's claims of ``record``'s table (``better > worse``): the paper's
+    difference, our per-seed paired differences, their mean and std, and the :func:`verdict`."""
     rows = record["rows"] if subset is None else record["subsets"][subset]["rows"]
     paper = PAPER_TABLES[record["table"]]
-    lines = [f"{'claim':<22}{'paper':>8}{'here (per seed)':>34}  verdict"]
+    claims = []
     for better, worse in PAPER_CLAIMS[record["table"]]:
         mean, std, diffs = paired_difference(rows, better, worse)
-        theirs = paper[better]["J&F"] - paper[worse]["J&F"]
-        if len(diffs) > 1 and mean > 0 and mean >= 2 * std:
-            verdict = "holds"
-        elif len(diffs) > 1 and mean < 0 and -mean >= 2 * std:
-            verdict = "goes the other way"
-        else:
-            verdict = "not resolved"
-        seeds = ", ".join(f"{d:+.1f}" for d in diffs)
-        lines.append(f"{better + ' > ' + worse:<22}{theirs:>+8.1f}"
-                     f"{f'{mean:+.1f} ± {std:.1f} ({seeds})':>34}  {verdict}")
+        claims.append({"better": better, "worse": worse,
+                       "paper": paper[better]["J&F"] - paper[worse]["J&F"],
+                       "mean": mean, "std": std, "per_seed": diffs,
+                       "verdict": verdict(mean, std, len(diffs))})
+    return claims
+
+
+def claims_table(record: dict, subset: str | None = None) -> str:
+    """:func:`claim_verdicts` as a printable table."""
+    lines = [f"{'claim':<22}{'paper':>8}{'here (per seed)':>34}  verdict"]
+    for claim in claim_verdicts(record, subset):
+        seeds = ", ".join(f"{d:+.1f}" for d in claim["per_seed"])
+        here = f"{claim['mean']:+.1f} ± {claim['std']:.1f} ({seeds})"
+        lines.append(f"{claim['better'] + ' > ' + claim['worse']:<22}{claim['paper']:>+8.1f}"
+                     f"{here:>34}  {claim['verdict']}")
     return "\n".join(lines)
