@@ -17,7 +17,12 @@ from gcseg.model.decoder import ASPP, Decoder, GlobalConvBlock, ResidualBlock
 from gcseg.model.feature_extractor import FeatureExtractor, WeightsUnavailableError
 from gcseg.model.judgment import JudgmentModule
 from gcseg.model.mask_encoder import MaskEncoder
-from gcseg.model.reference import ReferenceModule, attend_similarity, spatial_softmax
+from gcseg.model.reference import (
+    ReferenceModule,
+    attend_similarity,
+    constant_map_convolution,
+    spatial_softmax,
+)
 from gcseg.model.roi import grid_boxes, mask_boxes, pool_boxes
 
 SIZES = [(64, 96), (96, 128)]
@@ -483,3 +488,32 @@ def test_judgment_empty_previous_mask_is_unreliable():
     result = JudgmentModule()(f0, m0, ft, torch.zeros_like(m0))
     assert math.isnan(result.score.item())
     assert result.reliable.tolist() == [False]
+
+
+@pytest.mark.parametrize(("kernel", "dilation", "size"), [(3, 1, (5, 7)), (3, 2, (6, 4)),
+                                                          (5, 1, (3, 9)), (1, 1, (4, 4))])
+def test_a_convolution_of_a_tiled_vector_needs_no_tiled_map(kernel, dilation, size):
+    torch.manual_seed(0)
+    r, weight = torch.randn(2, 6), torch.randn(4, 6, kernel, kernel)
+    padding = dilation * (kernel // 2)
+    tiled = r[:, :, None, None].expand(-1, -1, *size)
+    expected = torch.nn.functional.conv2d(tiled, weight, padding=padding, dilation=dilation)
+    torch.testing.assert_close(constant_map_convolution(r, weight, size, padding, dilation),
+                               expected, atol=1e-5, rtol=1e-5)
+
+
+def test_reference_bottom_stream_equals_the_convolution_of_the_concatenation():
+    """R2 = conv block(concat(F, tile(r))), computed split into its F and r halves: the same
+    values and the same gradients as the plain concatenation."""
+    torch.manual_seed(0)
+    module = ReferenceModule(8, dim=6)
+    features = torch.randn(3, 8, 5, 7, requires_grad=True)
+    r = torch.randn(3, 8, requires_grad=True)
+    _, internals = module(features, r)
+    tiled = r[:, :, None, None].expand(-1, -1, 5, 7)
+    plain = module.bottom(torch.cat([features, tiled], dim=1))
+    torch.testing.assert_close(internals.R2, plain, atol=1e-5, rtol=1e-5)
+    grads = torch.autograd.grad(internals.R2.square().sum(), (features, r))
+    plain_grads = torch.autograd.grad(plain.square().sum(), (features, r))
+    for mine, theirs in zip(grads, plain_grads, strict=True):
+        torch.testing.assert_close(mine, theirs, atol=1e-4, rtol=1e-4)

@@ -13,6 +13,9 @@ Upper stream (attention)::
     R1 = F' + D1'                         # D1' broadcast over the C' channels
 
 Bottom stream: ``r`` tiled over the grid, concatenated with ``F``, a conv block gives ``R2``.
+Its convolution splits exactly into an ``F`` half and an ``r`` half (:func:`bottom_convolution`):
+the ``r`` half of a constant map needs no convolution, only the sums of the kernel taps that
+fall inside the frame at each position, so the tiled map is never built.
 Fusion: ``R = conv block(concat(R1, R2))``. The same module (same weights) serves ``F1`` and
 ``F2``.
 
@@ -33,12 +36,14 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gcseg.config import SIMILARITIES, Norm, Similarity
 from gcseg.model.blocks import ConvBlock
 
-__all__ = ["ReferenceInternals", "ReferenceModule", "attend_similarity", "spatial_softmax"]
+__all__ = ["ReferenceInternals", "ReferenceModule", "attend_similarity", "bottom_convolution",
+           "constant_map_convolution", "spatial_softmax"]
 
 
 def spatial_softmax(x: Tensor) -> Tensor:
@@ -51,6 +56,38 @@ def attend_similarity(d1: Tensor) -> tuple[Tensor, Tensor]:
     """Eq. 1-2: returns ``(A, D1')`` with ``A = spatial_softmax(D1)`` and ``D1' = A ⊙ D1``."""
     attention = spatial_softmax(d1)
     return attention, attention * d1
+
+
+def _taps_inside(size: int, kernel: int, padding: int, dilation: int,
+                 device: torch.device) -> Tensor:
+    """(kernel, size): 1 where tap ``k`` of output position ``i`` reads inside ``[0, size)``."""
+    positions = torch.arange(size, device=device)[None] + \
+        dilation * torch.arange(kernel, device=device)[:, None] - padding
+    return ((positions >= 0) & (positions < size)).float()
+
+
+def constant_map_convolution(r: Tensor, weight: Tensor, size: tuple[int, int],
+                             padding: int, dilation: int = 1) -> Tensor:
+    """``conv2d(tile(r), weight)`` (stride 1, zero padding) without the tiled map: ``r``
+    (B, C), ``weight`` (C', C, k, k) -> (B, C', H, W).  Each position sums ``W_tap · r`` over
+    the taps that fall inside the frame: in the interior all k² of them, fewer at the border."""
+    height, width = size
+    kernel = weight.shape[-1]
+    per_tap = torch.einsum("oipq,bi->bopq", weight, r.to(weight.dtype))  # (B, C', k, k)
+    rows = _taps_inside(height, kernel, padding, dilation, r.device).to(per_tap.dtype)
+    cols = _taps_inside(width, kernel, padding, dilation, r.device).to(per_tap.dtype)
+    return torch.einsum("bopq,py,qx->boyx", per_tap, rows, cols)
+
+
+def bottom_convolution(conv: nn.Conv2d, features: Tensor, r: Tensor) -> Tensor:
+    """``conv(concat(F, tile(r)))`` computed as ``conv_F(F) + conv_r(tile(r))``: equal up to
+    float rounding, without building the (B, C, H, W) tiled map, and the ``r`` half costs
+    O(C' C k²) per row instead of O(C' C k² H W)."""
+    channels = features.shape[1]
+    weight_f, weight_r = conv.weight.split(channels, dim=1)
+    out = F.conv2d(features, weight_f, conv.bias, conv.stride, conv.padding, conv.dilation)
+    return out + constant_map_convolution(r, weight_r, tuple(features.shape[-2:]),
+                                          conv.padding[0], conv.dilation[0]).to(out.dtype)
 
 
 @dataclass
@@ -109,14 +146,13 @@ class ReferenceModule(nn.Module):
         """``features`` (B, C, H, W), ``r`` (B, C)."""
         if r.shape != features.shape[:2]:
             raise ValueError(f"r {tuple(r.shape)} must be (B, C) of F {tuple(features.shape)}")
-        height, width = features.shape[-2:]
         f_prime = self.map_features(features)  # (B, C', H, W)
         r_prime = self.map_reference(r[:, :, None, None])[:, :, 0, 0]  # (B, C')
         d1 = self.similarity_map(f_prime, r_prime)
         attention, d1_attended = attend_similarity(d1)  # eq. 1, eq. 2
         r1 = f_prime + d1_attended  # (B, C', H, W)
-        tiled = r[:, :, None, None].expand(-1, -1, height, width)  # (B, C, H, W)
-        r2 = self.bottom(torch.cat([features, tiled], dim=1))  # (B, C', H, W)
+        convolved = bottom_convolution(self.bottom[0], features, r)  # [F, tile(r)] conv
+        r2 = self.bottom[2](self.bottom[1](convolved))  # norm, ReLU: (B, C', H, W)
         out = self.fuse(torch.cat([r1, r2], dim=1))  # (B, C', H, W)
         return out, ReferenceInternals(D1=d1, attention=attention, D1_attended=d1_attended,
                                        R1=r1, R2=r2, R=out)
