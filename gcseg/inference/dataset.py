@@ -48,12 +48,13 @@ def segment_dataset(
         for sequence in tqdm(list(dataset), desc="sequences", disable=not progress):
             result = segment_sequence(segmenter, sequence, progress=progress)
             write_sequence_results(staging, sequence.name, result.labels, sequence.frame_names)
-            timing["sequences"][sequence.name] = _sequence_timing(result, options)
+            judged = _judgments(result)
+            row = _sequence_timing(result, options, judged)
+            timing["sequences"][sequence.name] = row
             frames_total += len(result.records) - 1
             seconds_total += sum(record.seconds for record in result.records[1:])
-            judged = _judgments(result)
             scores += [score for score, _ in judged]
-            rejected += sum(not reliable for _, reliable in judged)
+            rejected += row["rejected"]
         height, width = dataset[0].size
         timing.update(
             seconds_per_frame=seconds_total / frames_total if frames_total else None,
@@ -74,8 +75,9 @@ def segment_dataset(
     return timing
 
 
-def _sequence_timing(result: VideoResult, options: InferenceOptions) -> dict:
-    """One sequence's row of ``timing.json``."""
+def _sequence_timing(result: VideoResult, options: InferenceOptions,
+                     judged: list[tuple[float, bool]]) -> dict:
+    """One sequence's row of ``timing.json``; ``judged`` are its :func:`_judgments`."""
     usual = (1 + (options.reference_encoding == "own-mask")  # passes per frame
              + (options.adaptive_search and options.judgment_features == "no-mask"))
     seconds = sum(record.seconds for record in result.records[1:])
@@ -87,7 +89,7 @@ def _sequence_timing(result: VideoResult, options: InferenceOptions) -> dict:
         # frames whose M_{t-1} the Judgment Module dropped (or that gave a late object its
         # mask): one pass more than the encoding's own
         "second_backbone_passes": sum(r.backbone_passes > usual for r in result.records[1:]),
-        "rejected": sum(not reliable for _, reliable in _judgments(result)),
+        "rejected": sum(not reliable for _, reliable in judged),
     }
 
 
