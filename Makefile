@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 TORCH_PACKAGES ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lab lint clean
+.PHONY: demo test test-fast test-browser html lab lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,11 +38,23 @@ test: lint
 test-fast: lint
 	$(PYTEST) tests -m "not slow" --durations=15
 
+# The explorers of notebooks 00, 02, 04, 07 and 08 in a real JupyterLab, driven by headless
+# Chromium (Debian's package: apt-get install chromium) through playwright; .ci/run installs both.
+test-browser: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[browser]"
+	GCSEG_BROWSER_TEST=1 $(PYTEST) tests/browser --durations=5
+
+# Execute the series (default mode; GCSEG_QUICK=1 for quick mode) into a browsable site,
+# build/html/index.html plus one page per notebook; NO_SOLUTIONS=1 for a student edition.
+html: $(STAMP)
+	MPLBACKEND=Agg $(PY) tools/notebooks.py html --out build/html --overwrite \
+		$(if $(NO_SOLUTIONS),--no-solutions)
+
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gcseg tests benchmarks data_prep
+	$(VENV)/bin/ruff check gcseg tests benchmarks data_prep tools
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs build .pytest_cache

@@ -27,6 +27,7 @@ from gcseg.viz.mask_encoder import (  # noqa: E402
     plot_occlusion,
     plot_roi_features,
     plot_roi_grid,
+    plot_rois_against_r,
     roi_similarity,
 )
 from tests.test_viz_coseg import small_clip, small_model  # noqa: E402
@@ -182,3 +183,31 @@ def test_find_occlusion_case(tmp_path):
     assert find_occlusion_case(root, "train")["fraction"] == 0.5
     with pytest.raises(ValueError):
         find_occlusion_case(root, "test")
+
+
+def test_plot_rois_against_r_bars_are_the_cosines_with_r(model, clip):
+    figure = plot_rois_against_r(model, clip, 1, 4, reference=0)
+    assert len(figure.axes) == 4
+    _, reference = encode_mask(model, clip.frames[0], clip.mask(0, 1))
+    _, frame = encode_mask(model, clip.frames[4], clip.mask(4, 1))
+    r = reference.r[0]
+    expected = [float(torch.nn.functional.cosine_similarity(v, r, dim=0))
+                for v in [*frame.roi_features[0], frame.r[0]]]
+    heights = [bar.get_height() for bar in figure.axes[3].patches]
+    np.testing.assert_allclose(heights, expected, atol=1e-5)
+    assert len([p for p in figure.axes[2].patches if isinstance(p, Rectangle)]) == 10
+    assert figure.axes[1].get_title() == f"frame 4: {int(clip.mask(4, 1).sum())} px visible"
+    assert figure.axes[0].get_title() == "reference frame 0: r from its 10 ROIs"
+    plt.close(figure)
+    # the reference against itself: its own r_t is r (cosine 1); a given encoding is used
+    figure = plot_rois_against_r(model, clip, 1, 0, 0, reference_encoding=reference)
+    assert figure.axes[3].patches[10].get_height() == pytest.approx(1.0, abs=1e-5)
+    plt.close(figure)
+
+
+def test_plot_rois_against_r_marks_an_empty_frame(model, clip):
+    figure = plot_rois_against_r(model, clip, 2, 3, reference=0)  # object 2 absent in frame 3
+    assert not [p for p in figure.axes[2].patches if isinstance(p, Rectangle)]
+    assert all(bar.get_height() == 0 for bar in figure.axes[3].patches)
+    assert sum(t.get_text() == "empty" for t in figure.axes[3].texts) == 11
+    plt.close(figure)

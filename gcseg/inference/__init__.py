@@ -43,7 +43,13 @@ from gcseg.inference.frame_size import (
     frame_size_warning,
     trained_frame_size,
 )
-from gcseg.inference.objects import ObjectSchedule, merge_objects, video_objects
+from gcseg.inference.objects import (
+    ObjectSchedule,
+    merge_objects,
+    soft_aggregation,
+    soft_aggregation_labels,
+    video_objects,
+)
 from gcseg.inference.options import AMP_DTYPES, InferenceOptions, SpeedOptions
 from gcseg.inference.records import FrameRecord, SegmentedFrame, VideoResult
 from gcseg.inference.references import (
@@ -68,6 +74,8 @@ __all__ = [
     "VideoSegmenter",
     "frame_size_warning",
     "merge_objects",
+    "soft_aggregation",
+    "soft_aggregation_labels",
     "reference_fragments",
     "sample_reference_frames",
     "segment_dataset",

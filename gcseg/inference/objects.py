@@ -1,6 +1,14 @@
 """The objects of a video: which are in play at each frame, and how their K binary predictions
 become one label map.
 
+The engine merges by argmax over ``[0.5, p_1, ..., p_K]`` (:func:`merge_objects`).
+:func:`soft_aggregation` is the other way (RGMP's and STM's, notebook 08's exercise): the
+background gets the probability that no object is there, ``p_0 = prod_k (1 - p_k)``, and the
+odds of the background and of every object are renormalised,
+``q = softmax([logit p_0, logit p_1, ..., logit p_K])`` (probabilities clamped to
+``[eps, 1 - eps]``). With one object it is the argmax merge; with several, the background
+loses more often than against the constant 0.5.
+
 Objects are those annotated in the first frame, plus those a later annotation introduces
 (DAVIS-2017's protocol): before the frame where it is given an object is left out (probability
 0); there its given mask is pasted into the labels.
@@ -13,7 +21,8 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-__all__ = ["ObjectSchedule", "merge_objects", "video_objects"]
+__all__ = ["ObjectSchedule", "merge_objects", "soft_aggregation", "soft_aggregation_labels",
+           "video_objects"]
 
 
 def video_objects(first_mask: np.ndarray, name: str = "video",
@@ -98,3 +107,22 @@ class ObjectSchedule:
             labels[given == object_id] = object_id
         self._present |= starting
         return starting
+
+
+def soft_aggregation(prob: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    """``(K, 1, H, W)`` object probabilities -> ``(K + 1, H, W)`` aggregated probabilities,
+    background first (they sum to 1 at every pixel)."""
+    objects = prob[:, 0].float()  # (K, H, W)
+    background = torch.prod(1 - objects, dim=0, keepdim=True)  # (1, H, W)
+    stacked = torch.cat([background, objects]).clamp(eps, 1 - eps)  # (K + 1, H, W)
+    return torch.softmax(torch.logit(stacked), dim=0)
+
+
+def soft_aggregation_labels(prob: torch.Tensor, ids: torch.Tensor,
+                            eps: float = 1e-7) -> torch.Tensor:
+    """``(H, W)`` labels: ``ids`` ``(K,)`` of the winner of :func:`soft_aggregation`, 0 where
+    the background wins (the first maximum wins a tie). The same arguments as
+    :func:`merge_objects`, so either can merge the objects of a frame."""
+    winner = soft_aggregation(prob, eps).argmax(dim=0)  # (H, W): 0 background, k object k
+    table = torch.cat([torch.zeros(1, dtype=ids.dtype, device=ids.device), ids])
+    return table[winner]

@@ -28,12 +28,14 @@ from gcseg.config import NUM_REFERENCES, VARIANTS, GCSegConfig, load_config
 from gcseg.model.gcseg import GCSeg
 
 __all__ = [
+    "build_unweighted",
     "count_parameters",
     "describe",
     "frame_flops",
     "module_parameters",
     "module_tree",
     "torchvision_backbone_parameters",
+    "zero_frame",
 ]
 
 MODULES = ("extractor", "coseg", "mask_encoder", "reference", "decoder", "aux_decoder",
@@ -101,11 +103,7 @@ def frame_flops(model: GCSeg, image_size: tuple[int, int], num_refs: int = NUM_R
     ``per_frame`` = encode + (1 + num_refs) x predict + summarize (``baseline``, which reads
     no reference: encode + predict).
     """
-    height, width = image_size
-    image = torch.zeros(1, 3, height, width, device=device)
-    mask = torch.zeros(1, 1, height, width, device=device)
-    if str(device) != "meta":
-        mask[..., height // 4: height // 2, width // 4: width // 2] = 1.0
+    image, mask = zero_frame(image_size, device)
     with torch.no_grad():
         encode, features = _count(lambda: model.encode_frame(image, mask))
         summarize, summary = _count(lambda: model.summarize_reference(features, mask))
@@ -121,10 +119,24 @@ def frame_flops(model: GCSeg, image_size: tuple[int, int], num_refs: int = NUM_R
     }
 
 
-def _build(config: GCSegConfig, variant: str, device: str) -> GCSeg:
+def build_unweighted(config: GCSegConfig, variant: str, device: str) -> GCSeg:
+    """The ``variant`` model of ``config`` in eval mode, built on ``device`` (``"meta"``:
+    no memory), weights never loaded: what the reports measure."""
     model_config = dataclasses.replace(config.model, variant=variant, weights=None)
     with torch.device(device):
         return GCSeg(model_config).eval()
+
+
+def zero_frame(image_size: tuple[int, int], device: str | torch.device = "meta",
+               batch: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(image, mask)`` of zeros, ``(batch, 3, H, W)`` and ``(batch, 1, H, W)``; on a real
+    device the mask holds a box (a quarter of the frame) so that every step has an object."""
+    height, width = image_size
+    image = torch.zeros(batch, 3, height, width, device=device)
+    mask = torch.zeros(batch, 1, height, width, device=device)
+    if str(device) != "meta":
+        mask[..., height // 4: height // 2, width // 4: width // 2] = 1.0
+    return image, mask
 
 
 def describe(preset_or_config: str | GCSegConfig = "tiny", device: str = "meta") -> str:
@@ -138,7 +150,7 @@ def describe(preset_or_config: str | GCSegConfig = "tiny", device: str = "meta")
     config = load_config(preset_or_config)
     m = config.model
     height, width = config.data.frame_size
-    models = {variant: _build(config, variant, device) for variant in VARIANTS}
+    models = {variant: build_unweighted(config, variant, device) for variant in VARIANTS}
     out = [
         f"GCSeg, preset {config.name!r}: {m.backbone}, output stride {m.output_stride}, "
         f"frames {height}x{width}, heads coseg {m.coseg_dim} / ref {m.ref_dim} / "

@@ -4,7 +4,8 @@ The encoder turns a reference frame's features and mask into one vector ``r_{t-n
 the background (``F ⊙ M``), pools 10 ROIs over the mask's bounding box (the whole box and a
 3x3 grid of cells) and mixes them with a learned (10, 1) convolution. The figures here show
 each step: the masked features, the ROI grid on the frame and on the feature grid, the pooled
-ROI features, the 10 learned weights, and what occlusion does to the grid.
+ROI features, the 10 learned weights, what occlusion does to the grid, and (the ROI explorer's
+picture) each ROI of a frame against the fused reference vector ``r``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "plot_occlusion",
     "plot_roi_features",
     "plot_roi_grid",
+    "plot_rois_against_r",
     "roi_similarity",
 ]
 
@@ -294,3 +296,58 @@ def plot_occlusion(model: GCSeg, clip: Clip, object_id: int, frames: Sequence[in
                               color="black" if value > 0.6 or np.isnan(value) else "white")
     return figure
 
+
+
+def plot_rois_against_r(model: GCSeg, clip: Clip, object_id: int, index: int,
+                        reference: int = 0, reference_encoding: MaskEncoding | None = None
+                        ) -> Figure:
+    """One frame's 10 ROIs and how each pooled vector compares with a reference's fused ``r``.
+
+    Panels: the reference frame with its ROIs; frame ``index`` with its mask (the ground truth,
+    encoded as a reference would be, ``E(I, M)``) and its 10 ROIs; the same ROIs on
+    ``|F ⊙ M|`` (feature grid); bars of the cosine of each ROI vector of frame ``index`` with
+    the reference's ``r``, and of the frame's own fused ``r_t`` (last bar). An empty ROI (or an
+    empty mask) has no vector: its bar is absent and marked "empty".
+
+    Args:
+        reference: the reference frame; ``reference_encoding``: its :class:`MaskEncoding` when
+            already computed (the explorer encodes each reference once).
+    """
+    ref_mask = clip.mask(reference, object_id)
+    if reference_encoding is None:
+        _, reference_encoding = encode_mask(model, clip.frames[reference], ref_mask)
+    mask = clip.mask(index, object_id)
+    _, encoding = encode_mask(model, clip.frames[index], mask)
+    r = to_numpy(reference_encoding.r).reshape(1, -1)
+    cosines = np.concatenate([roi_similarity(encoding.roi_features[0], np.repeat(r, 10, 0)),
+                              roi_similarity(encoding.r, r)])  # (11,): 10 ROIs, then r_t
+    figure = Figure(figsize=(14.0, 3.0), layout="constrained")
+    axes = figure.subplots(1, 4, width_ratios=[1, 1, 1, 1.2])
+    show_panel(axes[0], draw_roi_grid(outline(clip.frames[reference], ref_mask, (255, 255, 255)),
+                                      reference_encoding.boxes[0]),
+               f"reference frame {reference}: r from its 10 ROIs")
+    show_panel(axes[1], draw_roi_grid(outline(clip.frames[index], mask, (255, 255, 255)),
+                                      encoding.boxes[0]),
+               f"frame {index}: {int(mask.sum())} px visible")
+    show_panel(axes[2], channel_norm(encoding.masked_features),
+               "its ROIs on |F ⊙ M| (feature grid)", cmap="inferno")
+    if bool(encoding.valid[0]):
+        _grid_rectangles(axes[2], to_numpy(encoding.feature_boxes)[0])
+    _cosine_bars(axes[3], cosines)
+    return figure
+
+
+def _cosine_bars(axis, cosines: np.ndarray) -> None:
+    """Bars of the 10 ROI cosines and ``r_t``'s (nan: "empty")."""
+    names = ["B"] + [str(i) for i in range(1, 10)] + ["r_t"]
+    colours = ["tab:red"] + ["tab:olive"] * 9 + ["tab:blue"]
+    axis.bar(range(11), np.nan_to_num(cosines, nan=0.0), color=colours)
+    for position, value in enumerate(cosines):
+        if np.isnan(value):
+            axis.text(position, 0.02, "empty", rotation=90, ha="center", va="bottom",
+                      fontsize=7)
+    axis.set_xticks(range(11), names, fontsize=8)
+    finite = cosines[~np.isnan(cosines)]
+    axis.set_ylim(min([0.0, *finite.tolist()]) - 0.05, 1.05)
+    axis.axhline(0, color="black", linewidth=0.5)
+    axis.set_title("cosine with the reference's r", fontsize=9)

@@ -12,6 +12,9 @@
 - :func:`plot_training` -- a run's loss per logged step and its validation J&F.
 - :func:`plot_learning_curve` -- validation J&F against wall minutes (short runs,
   :func:`gcseg.short_run.learning_curve`); :func:`plot_fresh_run` adds the run's loss.
+- :func:`training_curves`, :func:`smooth`, :func:`value_at`, :func:`plot_training_log` -- a
+  run's logged curves (loss, learning rate, validation J&F) over steps or minutes, a step
+  range, smoothing and the value at a step (the explorer of :mod:`gcseg.widgets.training`).
 
 Figures are ``matplotlib.figure.Figure`` objects made without pyplot (display one by ending a
 cell with it).
@@ -19,8 +22,11 @@ cell with it).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -34,7 +40,10 @@ from gcseg.train import STAGES, read_log
 from gcseg.viz.frames import as_uint8_image, overlay
 
 __all__ = [
+    "LOG_CURVES",
     "PAIR_KEYS",
+    "SCORE_CURVES",
+    "Curve",
     "interval_counts",
     "pair_panels",
     "plot_clip",
@@ -44,7 +53,11 @@ __all__ = [
     "plot_masks",
     "plot_pairs",
     "plot_training",
+    "plot_training_log",
     "sample_arrays",
+    "smooth",
+    "training_curves",
+    "value_at",
 ]
 
 PAIR_KEYS = ("ref_image", "ref_mask", "target_image", "target_prev_mask", "target_mask")
@@ -257,4 +270,144 @@ def plot_fresh_run(curve: list[dict], run_dir: str | os.PathLike, floors: Mappin
     if losses:
         left.legend()
     plot_learning_curve({"fresh run (trained here)": curve}, floors, ax=right)
+    return figure
+
+
+# --------------------------------------------------------------------------- the log explorer
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One logged quantity of a run: ``values`` at ``steps``, with the training ``seconds``
+    (NaN where the run did not log them) and the ``stages`` of the log rows ("" for scores)."""
+
+    name: str
+    steps: np.ndarray  # (N,) int
+    seconds: np.ndarray  # (N,) float
+    values: np.ndarray  # (N,) float
+    stages: tuple[str, ...]
+
+
+LOG_CURVES = ("loss", "lr")
+"""Curves from ``log.csv`` (:data:`gcseg.train.LOG_COLUMNS`)."""
+
+SCORE_CURVES = ("J&F", "J", "F")
+"""Validation curves, from ``learning_curve.json`` (scored snapshots) or ``eval.csv``."""
+
+
+def _column(rows: Sequence[Mapping], key: str) -> np.ndarray:
+    return np.array([float(row[key]) if row.get(key) not in (None, "") else np.nan
+                     for row in rows], dtype=float)
+
+
+def training_curves(run_dir: str | os.PathLike) -> dict[str, Curve]:
+    """The curves of a run's folder: ``loss`` and ``lr`` of ``log.csv``; ``J&F``, ``J``, ``F``
+    of ``learning_curve.json`` (its snapshots scored by :func:`gcseg.short_run.learning_curve`)
+    or else of ``eval.csv``.  Scores without seconds get them from the log's steps (linear
+    interpolation).  Only what the folder holds: an empty dict for a folder without logs."""
+    run_dir = Path(run_dir)
+    losses, evals = read_log(run_dir)
+    curves: dict[str, Curve] = {}
+    log_steps = np.array([int(row["step"]) for row in losses], dtype=int)
+    log_seconds = _column(losses, "seconds")
+    stages = tuple(row["stage"] for row in losses)
+    for name in LOG_CURVES:
+        if losses:
+            curves[name] = Curve(name, log_steps, log_seconds, _column(losses, name), stages)
+    snapshots = run_dir / "learning_curve.json"
+    rows = json.loads(snapshots.read_text()) if snapshots.is_file() else evals
+    if rows:
+        steps = np.array([int(row["step"]) for row in rows], dtype=int)
+        seconds = _column(rows, "seconds")
+        known = np.isfinite(log_seconds)
+        if np.isnan(seconds).all() and known.any():
+            seconds = np.interp(steps, log_steps[known], log_seconds[known])
+        for name in SCORE_CURVES:
+            curves[name] = Curve(name, steps, seconds, _column(rows, name), ("",) * len(rows))
+    return curves
+
+
+def smooth(values: Sequence[float] | np.ndarray, weight: float) -> np.ndarray:
+    """Exponential moving average with bias correction (TensorBoard's smoothing): ``s_k =
+    weight * s_(k-1) + (1 - weight) * x_k``, divided by ``1 - weight^(k+1)`` so that the first
+    values are not pulled towards 0; ``weight = 0`` returns the values."""
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"weight must be in [0, 1), got {weight}")
+    values = np.asarray(values, dtype=float)
+    out = np.empty_like(values)
+    average = 0.0
+    for k, value in enumerate(values):
+        average = weight * average + (1.0 - weight) * value
+        out[k] = average / (1.0 - weight ** (k + 1))
+    return out
+
+
+def value_at(curve: Curve, step: int, weight: float = 0.0) -> tuple[int, float] | None:
+    """``(logged step, value)`` of ``curve`` at the last logged step ``<= step`` (smoothed
+    with ``weight``), or ``None`` before its first row."""
+    index = int(np.searchsorted(curve.steps, step, side="right")) - 1
+    if index < 0:
+        return None
+    return int(curve.steps[index]), float(smooth(curve.values, weight)[index])
+
+
+_PANELS = {"loss": ("loss (eq. 3)", "training loss"), "lr": ("learning rate", "learning rate"),
+           "score": ("validation score", "validation")}
+
+
+def _panel(name: str) -> str:
+    return "score" if name in SCORE_CURVES else name
+
+
+def _mark_stages(ax: Axes, curve: Curve, where: np.ndarray, keep: np.ndarray) -> None:
+    """A dotted line and the stage's name where a logged stage begins (after the first)."""
+    for k in range(1, len(curve.stages)):
+        if curve.stages[k] != curve.stages[k - 1] and keep[k]:
+            ax.axvline(where[k], color="0.6", linestyle="--", linewidth=0.8)
+            ax.annotate(curve.stages[k], (where[k], 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(3, -12), textcoords="offset points", fontsize=8, color="0.4")
+
+
+def plot_training_log(curves: Mapping[str, Curve], names: Sequence[str] | None = None,
+                      x: str = "step", steps: tuple[int, int] | None = None,
+                      smoothing: float = 0.0, at: int | None = None) -> Figure:
+    """The chosen ``names`` of ``curves`` (:func:`training_curves`), one panel per kind (loss,
+    learning rate, validation scores), against ``x`` = ``"step"`` or ``"minutes"``.
+
+    ``steps`` = (first, last) keeps the rows in that range; ``smoothing`` is the weight of
+    :func:`smooth` (the raw values stay as a faint line); ``at`` marks a step with a vertical
+    line and writes each curve's value there in its legend. A dashed line marks where a
+    training stage begins (e.g. ``recurrent``) on the loss.
+    """
+    names = list(curves) if names is None else list(names)
+    missing = [name for name in names if name not in curves]
+    if missing or not names:
+        raise ValueError(f"no curve {missing or 'chosen'}; the run has {list(curves)}")
+    if x not in ("step", "minutes"):
+        raise ValueError(f"x must be 'step' or 'minutes', got {x!r}")
+    panels = list(dict.fromkeys(_panel(name) for name in names))
+    figure = Figure(figsize=(4.2 * len(panels) + 1, 3.4), layout="constrained")
+    axes = dict(zip(panels, np.atleast_1d(figure.subplots(1, len(panels))), strict=True))
+    low, high = steps if steps is not None else (-np.inf, np.inf)
+    for index, name in enumerate(names):
+        curve, ax = curves[name], axes[_panel(name)]
+        keep = (curve.steps >= low) & (curve.steps <= high)
+        where = curve.steps if x == "step" else curve.seconds / 60
+        shown = smooth(curve.values, smoothing)
+        label = name
+        picked = value_at(curve, at, smoothing) if at is not None else None
+        if picked is not None:
+            label += f" = {picked[1]:.4g} (step {picked[0]})"
+        if smoothing > 0:
+            ax.plot(where[keep], curve.values[keep], color=f"C{index}", alpha=0.25)
+        ax.plot(where[keep], shown[keep], color=f"C{index}", label=label,
+                marker="o" if keep.sum() < 12 else None)
+        if name == "loss":
+            _mark_stages(ax, curve, where, keep)
+    for panel, ax in axes.items():
+        ylabel, title = _PANELS[panel]
+        ax.set(xlabel="step" if x == "step" else "training minutes", ylabel=ylabel, title=title)
+        if at is not None and x == "step":
+            ax.axvline(at, color="0.4", linestyle=":")
+        ax.legend(fontsize="small")
     return figure
