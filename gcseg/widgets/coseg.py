@@ -23,7 +23,7 @@ from gcseg.model import GCSeg
 from gcseg.viz.coseg import coseg_figure
 from gcseg.viz.probe import Clip, steadiest_object
 
-__all__ = ["build_explorer", "coseg_explorer", "figure_png"]
+__all__ = ["build_explorer", "coseg_explorer", "figure_png", "show_figure"]
 
 
 def figure_png(figure: Figure, dpi: int = 72) -> bytes:
@@ -31,6 +31,21 @@ def figure_png(figure: Figure, dpi: int = 72) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+def show_figure(box: widgets.Widget, image: widgets.Image, status: widgets.HTML,
+                draw: Callable[[], Figure], caption: Callable[[], str], dpi: int = 72) -> None:
+    """Draw into an explorer: ``image`` gets ``draw()``'s figure and ``status`` ``caption()``,
+    counted in ``box.renders``; an exception is shown in red under the picture and kept in
+    ``box.errors`` (for the tests)."""
+    try:
+        image.value = figure_png(draw(), dpi)
+        box.renders += 1
+        status.value = caption()
+    except Exception as error:  # shown to the student, kept for the tests
+        message = f"{type(error).__name__}: {error}"
+        box.errors.append(message)
+        status.value = f"<span style='color:#b00'>{html.escape(message)}</span>"
 
 
 def _as_dict(clips: Sequence[Clip] | Mapping[str, Clip]) -> dict[str, Clip]:
@@ -84,16 +99,11 @@ def build_explorer(
             return
         clip = clips[video.value]
         values = {name: slider.value for name, slider in made.items()}
-        try:
-            figure = draw(clip=clip, object_id=obj.value, prev_mask=prev.value, **values)
-            image.value = figure_png(figure, dpi)
-            box.renders += 1
-            status.value = (f"<small>{html.escape(clip.name)}: "
-                            + ", ".join(f"{k} = {v}" for k, v in values.items()) + "</small>")
-        except Exception as error:  # shown to the student, kept for the tests
-            message = f"{type(error).__name__}: {error}"
-            box.errors.append(message)
-            status.value = f"<span style='color:#b00'>{html.escape(message)}</span>"
+        show_figure(box, image, status,
+                    lambda: draw(clip=clip, object_id=obj.value, prev_mask=prev.value, **values),
+                    lambda: (f"<small>{html.escape(clip.name)}: "
+                             + ", ".join(f"{k} = {v}" for k, v in values.items()) + "</small>"),
+                    dpi)
 
     def follow_video(_change: object = None) -> None:
         clip = clips[video.value]

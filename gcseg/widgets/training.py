@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from gcseg.viz.training import Curve, plot_training_log, training_curves, value_at
-from gcseg.widgets.coseg import figure_png
+from gcseg.widgets.coseg import show_figure
 
 __all__ = ["training_log_explorer"]
 
@@ -78,16 +78,10 @@ def training_log_explorer(runs: str | os.PathLike | Mapping[str, str | os.PathLi
         if state["holding"]:
             return
         found, chosen = curves[run.value], list(names.value)
-        try:
-            figure = plot_training_log(found, chosen, x.value, steps.value, smoothing.value,
-                                       step.value)
-            image.value = figure_png(figure, dpi)
-            box.renders += 1
-            status.value = _values_line(found, chosen, step.value, smoothing.value)
-        except Exception as error:  # shown to the student, kept for the tests
-            message = f"{type(error).__name__}: {error}"
-            box.errors.append(message)
-            status.value = f"<span style='color:#b00'>{html.escape(message)}</span>"
+        show_figure(box, image, status,
+                    lambda: plot_training_log(found, chosen, x.value, steps.value,
+                                              smoothing.value, step.value),
+                    lambda: _values_line(found, chosen, step.value, smoothing.value), dpi)
 
     def follow_run(_change: object = None) -> None:
         found = curves[run.value]
