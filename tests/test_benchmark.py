@@ -19,6 +19,7 @@ from gcseg.speed.cases import BenchCase, BenchSettings, default_cases, grid, par
 from gcseg.speed.measure import TimingVideo, measure_case
 from gcseg.speed.memory import MemoryProbe
 from gcseg.speed.report import format_results, ratio_summary
+from gcseg.speed.rgmp import RGMPPeer, rgmp_seconds_per_frame
 from gcseg.speed.timing import median_seconds, time_frame_steps, time_reference_strategies
 from tests.conftest import small_config
 
@@ -170,6 +171,9 @@ def _check_report(report: dict, cases: int) -> None:
                     "ratio", "peak_memory_mb", "peak_growth_mb"):
             assert key in row, key
         assert row["seconds_per_frame"] > 0 and row["backbone_seconds"] > 0
+        assert row["x_rgmp"] == row["seconds_per_frame"] / row["rgmp_seconds_per_frame"]
+    peers = {(row["objects"], row["rgmp_seconds_per_frame"]) for row in report["results"]}
+    assert len(peers) == len({row["objects"] for row in report["results"]})  # once per K
     assert [r["backbone"] for r in report["ratios"]] == []  # no full K=1 n=3 case here
     memory = report["memory_check"]
     assert memory["frames"] == [2, 4] and memory["cache_numel"][1] > memory["cache_numel"][0]
@@ -184,7 +188,16 @@ def test_cli_writes_json_and_prints_the_table(tmp_path, capsys):
     _check_report(report, cases=2 + 2)  # baseline and full, K = 1 and 2
     assert report["command"].startswith("python -m gcseg bench --quick")
     assert "[1/4] full resnet18 64x96 K=1 n=1: " in printed and "[4/4] baseline" in printed
-    assert "x backbone" in printed and "flat memory" in printed
+    assert "x backbone" in printed and "flat memory" in printed and "x RGMP" in printed
+
+
+def test_cli_without_rgmp(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", *QUICK, "--variants", "baseline", "--objects", "1",
+                 "--memory-frames", "0", "--no-rgmp", "--out", str(out)]) == 0
+    assert "RGMP" not in capsys.readouterr().out
+    row, = json.loads(out.read_text())["results"]
+    assert "rgmp_seconds_per_frame" not in row
 
 
 @pytest.mark.slow
@@ -221,5 +234,40 @@ def test_format_results_and_ratios():
     assert "baseline  resnet101  480x854  1  -" in text
     assert ratio_summary([row, baseline]) == [{"backbone": "resnet101", "size": [480, 854],
                                                "seconds_per_frame": 0.5,
-                                               "backbone_seconds": 0.25, "ratio": 2.0}]
-    assert "full (K = 1, n = 3) / backbone alone" in text and text.rstrip().endswith("2.00")
+                                               "backbone_seconds": 0.25, "ratio": 2.0,
+                                               "rgmp_seconds_per_frame": None, "x_rgmp": None}]
+    assert "full (K = 1, n = 3) / backbone alone:" in text and text.rstrip().endswith("2.00")
+    assert "RGMP" not in text
+    peer = {"rgmp_seconds_per_frame": 0.8, "x_rgmp": 0.625}
+    text = format_results([{**row, **peer}, {**baseline, **peer, "x_rgmp": 0.34375}])
+    assert text.splitlines()[0].split()[-4:] == ["RGMP", "ms", "x", "RGMP"]
+    assert "full      resnet101  480x854  1  3     500.0" in text and "800.0    0.62" in text
+    assert "full (K = 1, n = 3) / backbone alone and / RGMP:" in text
+    assert text.rstrip().endswith("2.00    800.0    0.62")
+
+
+def test_rgmp_peer_pads_to_32_and_predicts_each_object():
+    torch.manual_seed(0)
+    peer = RGMPPeer("resnet18", dim=16)
+    torch.nn.init.normal_(peer.encoder.conv1_mask.weight)  # zero at the start: masks count
+    image, masks = torch.rand(1, 3, 70, 100), torch.zeros(2, 1, 70, 100)
+    masks[0, :, 10:30, 10:40] = 1
+    masks[1, :, 40:60, 50:90] = 1
+    assert RGMPPeer.pad(image).shape[-2:] == (96, 128)
+    with torch.no_grad():
+        reference = peer.encode_reference(image, masks)
+        prob = peer(image, masks, reference)
+    assert reference.shape == (2, 512, 3, 4)  # res5 at stride 32
+    assert prob.shape == (2, 1, 70, 100) and prob.min() >= 0 and prob.max() <= 1
+    assert not torch.allclose(prob[0], prob[1])  # each object its own mask and reference
+    assert len(peer.refine) == 3 and peer.global_conv.left[0].in_channels == 2 * 512
+
+
+def test_rgmp_seconds_per_frame_times_the_frames_after_the_warmup():
+    video = TimingVideo((64, 96), 5, objects=2)
+    peer = RGMPPeer("resnet18", dim=16)
+    median, seconds = rgmp_seconds_per_frame(peer, list(video), video.first_mask, warmup=1)
+    assert len(seconds) == 4 and all(s > 0 for s in seconds)
+    assert median == float(np.median(seconds[1:]))
+    with pytest.raises(ValueError, match="at least"):
+        rgmp_seconds_per_frame(peer, list(video)[:2], video.first_mask, warmup=1)

@@ -148,6 +148,27 @@ def test_predict_broadcasts_many_references_over_one_frame():
     assert stacked.batch_size == 2 and stacked.roi_features is None
 
 
+@pytest.mark.parametrize("variant", ["ref", "coseg", "full"])
+def test_predict_reads_m_references_against_k_objects_without_repeating_features(variant):
+    """K = 2 objects' features against 3 references each (6 reference rows, reference-major):
+    equal to the features repeated, and to each (reference, object) pair alone."""
+    torch.manual_seed(0)
+    model = GCSeg(small_config(variant)).eval()
+    img_t, prev, img_r, mask_r, _ = pair(6, (64, 96), seed=3)
+    with torch.no_grad():
+        features = model.encode_frame(img_t[:2], prev[:2])  # K = 2 rows
+        refs = model.summarize_reference(model.encode_frame(img_r, mask_r), mask_r).compact()
+        together, _ = model.predict(features, refs)  # (6, 1, H, W)
+        repeated, _ = model.predict(features.map(lambda x: torch.cat([x] * 3)), refs)
+        pairs = torch.cat([model.predict(features.map(lambda x, o=j % 2: x[o:o + 1]),
+                                         refs.select(j))[0]
+                           for j in range(6)])
+    torch.testing.assert_close(together, repeated, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(together, pairs, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="multiple"):
+        model.predict(features, refs.select(0).expand(3))
+
+
 def test_summaries_replace_select_and_count_their_rows():
     torch.manual_seed(0)
     model = GCSeg(small_config("full")).eval()

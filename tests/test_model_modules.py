@@ -21,6 +21,7 @@ from gcseg.model.reference import (
     ReferenceModule,
     attend_similarity,
     constant_map_convolution,
+    per_reference,
     spatial_softmax,
 )
 from gcseg.model.roi import grid_boxes, mask_boxes, pool_boxes
@@ -517,3 +518,42 @@ def test_reference_bottom_stream_equals_the_convolution_of_the_concatenation():
     plain_grads = torch.autograd.grad(plain.square().sum(), (features, r))
     for mine, theirs in zip(grads, plain_grads, strict=True):
         torch.testing.assert_close(mine, theirs, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("similarity", ["matmul", "per_channel"])
+def test_reference_module_reads_m_references_against_each_frame_row(similarity):
+    """Frame rows (B_f = 2 objects) against 3 references each (6 rows of r, reference-major):
+    the frame-only parts computed once give what the module gives on repeated features,
+    values and gradients."""
+    torch.manual_seed(0)
+    module = ReferenceModule(8, dim=6, similarity=similarity)
+    features = torch.randn(2, 8, 5, 7, requires_grad=True)
+    r = torch.randn(6, 8, requires_grad=True)
+    out, internals = module(features, r)
+    repeated, plain_internals = module(features.repeat(3, 1, 1, 1), r)
+    torch.testing.assert_close(out, repeated, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(internals.D1, plain_internals.D1, atol=1e-5, rtol=1e-5)
+    grads = torch.autograd.grad(out.square().sum(), (features, r))
+    plain_grads = torch.autograd.grad(repeated.square().sum(), (features, r))
+    for mine, theirs in zip(grads, plain_grads, strict=True):
+        torch.testing.assert_close(mine, theirs, atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match="multiple"):
+        module(features, torch.randn(3, 8))
+
+
+def test_per_reference_views_one_row_and_repeats_blocks():
+    one = torch.arange(4.0).view(1, 4)
+    assert per_reference(one, 3).data_ptr() == one.data_ptr()  # a view
+    two = torch.arange(8.0).view(2, 4)
+    torch.testing.assert_close(per_reference(two, 6), torch.cat([two] * 3))
+    with pytest.raises(ValueError, match="multiple"):
+        per_reference(two, 5)
+
+
+def test_broadcast_attend_reads_each_reference_block_against_the_frame_rows():
+    torch.manual_seed(0)
+    features, vectors = torch.randn(2, 3, 4, 5), torch.randn(6, 3)
+    expected = torch.cat([features] * 3) * vectors[:, :, None, None]
+    torch.testing.assert_close(broadcast_attend(features, vectors), expected)
+    with pytest.raises(ValueError, match="multiple"):
+        broadcast_attend(features, torch.randn(3, 3))

@@ -49,6 +49,7 @@ def bench_settings(args: argparse.Namespace, device: str) -> BenchSettings:
     return dataclasses.replace(
         base, device=device, dtype=dtype, preset=args.preset,
         channels_last=not args.no_channels_last, compile=_compile_option(args), seed=args.seed,
+        rgmp=not args.no_rgmp,
         **{name: value for name, value in given.items() if value is not None})
 
 
@@ -121,6 +122,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="torch CPU threads (default: GCSEG_THREADS or torch's)")
     bench.add_argument("--memory-frames", type=count(0),
                        help="N of the flat-memory check (2N frames; 0: skip; default 100)")
+    bench.add_argument("--no-rgmp", action="store_true",
+                       help="skip RGMP's network (timed by default on each backbone, size and "
+                            "K, beside GCSeg)")
     bench.add_argument("--seed", type=count(0), default=0)
     bench.add_argument("--out", type=Path, default=Path("runs/bench/results.json"),
                        help="JSON report (default runs/bench/results.json)")

@@ -12,9 +12,10 @@ For each frame ``t`` after the first, for the K objects of the video at once:
 3. References (:mod:`gcseg.inference.references`): frame 0 plus one frame drawn from each of n
    even fragments of the frames segmented so far, each contributing its cached summary.  All
    references x objects go through the heads in one batch (a frame drawn twice -- frame 0 can
-   be drawn from the first fragment -- goes through once and counts twice); each reference
-   gives a prediction and ``M_t`` is their mean over the valid references (an empty reference
-   mask has no ``r`` and is skipped).
+   be drawn from the first fragment -- goes through once and counts twice; what depends on
+   the frame only is computed once, not per reference); each reference gives a prediction
+   and ``M_t`` is their mean over the valid references (an empty reference mask has no ``r``
+   and is skipped).
 4. Objects merged by argmax over ``[0.5, p_1, ..., p_K]`` (background wins below 0.5;
    :mod:`gcseg.inference.objects`).
 5. The frame's own summary, from ``F_t`` and the merged ``M_t``, joins the reference bank.
@@ -221,16 +222,15 @@ class VideoSegmenter:
         """``(K, 1, H, W)``: the mean prediction over the valid references; all (reference,
         object) rows at once.
 
-        A frame drawn twice goes through the heads once with twice the weight. With one object
-        the features are broadcast to the references (views), with K they are repeated."""
+        A frame drawn twice goes through the heads once with twice the weight. The K feature
+        rows are not repeated: the heads read reference row j against object j mod K and
+        compute what depends on the frame only once (see :meth:`GCSeg.predict`)."""
         if not self.model.uses_two_frames:
             prob, _ = self.runner.heads(features, None)
             return prob
         k = features.batch_size
-        refs, counts = self.bank.stack(references)  # (R*K) rows
+        refs, counts = self.bank.stack(references)  # (R*K) rows, reference-major
         r = len(counts)
-        if k > 1 and r > 1:
-            features = features.map(lambda x: torch.cat([x] * r))  # (R*K, C, h, w)
         prob, _ = self.runner.heads(features, refs)  # (R*K, 1, H, W)
         prob = prob.view(r, k, *prob.shape[1:])
         count = torch.as_tensor(counts, device=prob.device, dtype=prob.dtype).view(r, 1)

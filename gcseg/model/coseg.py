@@ -33,12 +33,18 @@ __all__ = ["CoSegmentation", "broadcast_attend"]
 
 
 def broadcast_attend(features: Tensor, vector: Tensor) -> Tensor:
-    """``features ⊙ vector``: (B, C, H, W) times (B, C) at every position -> (B, C, H, W)."""
-    if vector.shape != features.shape[:2]:
-        raise ValueError(
-            f"vector {tuple(vector.shape)} must be (B, C) of features {tuple(features.shape)}"
-        )
-    return features * vector[:, :, None, None]
+    """``features ⊙ vector``: (B_f, C, H, W) times (B, C) at every position -> (B, C, H, W).
+
+    B is B_f, or a multiple m·B_f: row j of ``vector`` attends frame row j mod B_f (one frame,
+    or the K objects of a frame, against m references), without copying ``features``."""
+    rows, batch = features.shape[0], vector.shape[0]
+    if vector.dim() != 2 or vector.shape[1] != features.shape[1] or batch % rows:
+        raise ValueError(f"vector {tuple(vector.shape)} must be (B, C) of features "
+                         f"{tuple(features.shape)}, B a multiple of the features' batch")
+    if rows == batch:
+        return features * vector[:, :, None, None]
+    blocks = vector.reshape(batch // rows, rows, vector.shape[1], 1, 1)
+    return (features[None] * blocks).flatten(0, 1)
 
 
 class CoSegmentation(nn.Module):
@@ -89,8 +95,9 @@ class CoSegmentation(nn.Module):
         """Attend ``features`` with the other frame's vectors.
 
         Args:
-            features: ``{level: (B, C_l, H_l, W_l)}`` of this frame (F1 for G1).
-            other_vectors: ``{level: (B, C_l)}`` of the other frame (f2 for G1).
+            features: ``{level: (B_f, C_l, H_l, W_l)}`` of this frame (F1 for G1).
+            other_vectors: ``{level: (B, C_l)}`` of the other frame (f2 for G1); B is B_f
+                or a multiple of it (see :func:`broadcast_attend`).
 
         Returns:
             ``G`` (B, d, H, W) on the grid of ``grid_level`` and the per-level attended maps

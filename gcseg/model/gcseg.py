@@ -25,8 +25,11 @@ Two ways through the network share every function:
   :meth:`GCSeg.summarize_reference` ``(features, mask) -> ReferenceSummary`` once per frame
   that may serve as a reference (O(C) to keep: ``r``, ``f``), and :meth:`GCSeg.predict`
   ``(features, refs) -> (prob of M_t, Internals)`` per (frame, reference) pair. The backbone
-  never runs again on a past frame. Feature batch and reference batch must match, or one of
-  them must be 1 (broadcast): many references or many objects go through the heads at once.
+  never runs again on a past frame. The reference batch is the feature batch, a multiple of
+  it (m references for the same frame rows, reference-major), or 1 (broadcast): many
+  references or many objects go through the heads at once, and what depends on the frame
+  only (the Reference Module's ``F'`` and the ``F`` half of its bottom convolution) is
+  computed once per frame row.
 
 Everything the notebooks show comes back in :class:`~gcseg.model.containers.Internals`
 (co-segmentation vectors, G, the ROI boxes and their features, D1, D1', R1, R2, R) and
@@ -164,13 +167,16 @@ class GCSeg(nn.Module):
 
         Args:
             features: ``encode_frame(I_t, M_{t-1})``, batch B_f.
-            refs: reference summaries, batch B_r (``None`` only for ``baseline``); B_f == B_r,
-                or one of them is 1 and is broadcast. Invalid references are computed anyway
-                (with ``r = 0``): skip them with ``refs.valid``.
+            refs: reference summaries, batch B_r (``None`` only for ``baseline``): B_r is
+                B_f, a multiple m·B_f (row j is read against frame row j mod B_f: m
+                references of the same B_f objects, reference-major), or 1 (broadcast to the
+                B_f rows). Invalid references are computed anyway (with ``r = 0``): skip them
+                with ``refs.valid``.
             with_aux: also run the auxiliary decoder (``internals.aux``).
 
         Returns:
-            prob (B, 1, H, W) foreground probability of M_t, and the :class:`Internals`.
+            prob (max(B_f, B_r), 1, H, W) foreground probability of M_t, and the
+            :class:`Internals`.
         """
         if self.uses_two_frames and refs is None:
             raise ValueError(f"variant {self.variant!r} needs reference summaries")
@@ -258,15 +264,15 @@ class GCSeg(nn.Module):
 
 def _broadcast(features: FrameFeatures, refs: ReferenceSummary
                ) -> tuple[FrameFeatures, ReferenceSummary]:
-    """Features and references with the same batch: the one of batch 1 is broadcast."""
+    """One reference for many frame rows is expanded to them; a reference batch that is a
+    multiple of the feature batch stays as it is (the heads read frame row j mod B_f)."""
     bf, br = features.batch_size, refs.batch_size
-    if bf == br:
+    if br % bf == 0:
         return features, refs
-    if bf == 1:
-        return features.expand(br), refs
     if br == 1:
         return features, refs.expand(bf)
-    raise ValueError(f"features batch {bf} and references batch {br} differ (and neither is 1)")
+    raise ValueError(f"references batch {br} must be features batch {bf}, a multiple of it, "
+                     "or 1")
 
 
 def _block(obj: object, index: int, size: int) -> object:

@@ -15,7 +15,8 @@ Upper stream (attention)::
 Bottom stream: ``r`` tiled over the grid, concatenated with ``F``, a conv block gives ``R2``.
 Its convolution splits exactly into an ``F`` half and an ``r`` half (:func:`bottom_convolution`):
 the ``r`` half of a constant map needs no convolution, only the sums of the kernel taps that
-fall inside the frame at each position, so the tiled map is never built.
+fall inside the frame at each position, so the tiled map is never built; the ``F`` half, like
+``F'``, depends on the frame only, so a frame read against m references computes both once.
 Fusion: ``R = conv block(concat(R1, R2))``. The same module (same weights) serves ``F1`` and
 ``F2``.
 
@@ -43,7 +44,8 @@ from gcseg.config import SIMILARITIES, Norm, Similarity
 from gcseg.model.blocks import ConvBlock
 
 __all__ = ["ReferenceInternals", "ReferenceModule", "attend_similarity", "bottom_convolution",
-           "constant_map_convolution", "spatial_softmax"]
+           "bottom_frame_half", "bottom_reference_half", "constant_map_convolution",
+           "per_reference", "spatial_softmax"]
 
 
 def spatial_softmax(x: Tensor) -> Tensor:
@@ -83,11 +85,36 @@ def bottom_convolution(conv: nn.Conv2d, features: Tensor, r: Tensor) -> Tensor:
     """``conv(concat(F, tile(r)))`` computed as ``conv_F(F) + conv_r(tile(r))``: equal up to
     float rounding, without building the (B, C, H, W) tiled map, and the ``r`` half costs
     O(C' C k²) per row instead of O(C' C k² H W)."""
-    channels = features.shape[1]
-    weight_f, weight_r = conv.weight.split(channels, dim=1)
-    out = F.conv2d(features, weight_f, conv.bias, conv.stride, conv.padding, conv.dilation)
-    return out + constant_map_convolution(r, weight_r, tuple(features.shape[-2:]),
-                                          conv.padding[0], conv.dilation[0]).to(out.dtype)
+    out = bottom_frame_half(conv, features)
+    return out + bottom_reference_half(conv, r, tuple(features.shape[-2:])).to(out.dtype)
+
+
+def bottom_frame_half(conv: nn.Conv2d, features: Tensor) -> Tensor:
+    """The ``F`` half of :func:`bottom_convolution` (with the bias): it depends on the frame
+    only, so a frame read against many references needs it once."""
+    weight_f = conv.weight[:, :features.shape[1]]
+    return F.conv2d(features, weight_f, conv.bias, conv.stride, conv.padding, conv.dilation)
+
+
+def bottom_reference_half(conv: nn.Conv2d, r: Tensor, size: tuple[int, int]) -> Tensor:
+    """The ``tile(r)`` half of :func:`bottom_convolution` on a ``size`` (H, W) grid."""
+    weight_r = conv.weight[:, conv.weight.shape[1] - r.shape[1]:]
+    return constant_map_convolution(r, weight_r, size, conv.padding[0], conv.dilation[0])
+
+
+def per_reference(frame_part: Tensor, batch: int) -> Tensor:
+    """Rows of ``frame_part`` (B_f, ...) for a reference batch of ``batch`` = m·B_f rows, in
+    reference-major order (row j reads frame row j mod B_f): a view when B_f is 1 or equals
+    ``batch``, a copy otherwise."""
+    rows = frame_part.shape[0]
+    if rows == batch:
+        return frame_part
+    if rows == 1:
+        return frame_part.expand(batch, *frame_part.shape[1:])
+    if batch % rows:
+        raise ValueError(f"a reference batch of {batch} rows cannot read {rows} frame rows "
+                         "(it must be a multiple)")
+    return frame_part.repeat(batch // rows, *[1] * (frame_part.dim() - 1))
 
 
 @dataclass
@@ -143,15 +170,23 @@ class ReferenceModule(nn.Module):
         return r_prime[:, :, None, None] * f_prime  # (B, C', H, W)
 
     def forward(self, features: Tensor, r: Tensor) -> tuple[Tensor, ReferenceInternals]:
-        """``features`` (B, C, H, W), ``r`` (B, C)."""
-        if r.shape != features.shape[:2]:
-            raise ValueError(f"r {tuple(r.shape)} must be (B, C) of F {tuple(features.shape)}")
-        f_prime = self.map_features(features)  # (B, C', H, W)
+        """``features`` (B_f, C, H, W), ``r`` (B, C) with B a multiple of B_f: row j of ``r``
+        is read against frame row j mod B_f (one frame, or the K objects of a frame, against
+        m references). What depends on the frame only -- ``F'`` and the ``F`` half of the
+        bottom convolution -- is computed once per frame row, not once per reference."""
+        batch = r.shape[0]
+        if r.dim() != 2 or r.shape[1] != features.shape[1] or batch % features.shape[0]:
+            raise ValueError(f"r {tuple(r.shape)} must be (B, C) of F {tuple(features.shape)}"
+                             " with B a multiple of F's batch")
+        f_prime = per_reference(self.map_features(features), batch)  # (B, C', H, W)
         r_prime = self.map_reference(r[:, :, None, None])[:, :, 0, 0]  # (B, C')
         d1 = self.similarity_map(f_prime, r_prime)
         attention, d1_attended = attend_similarity(d1)  # eq. 1, eq. 2
         r1 = f_prime + d1_attended  # (B, C', H, W)
-        convolved = bottom_convolution(self.bottom[0], features, r)  # [F, tile(r)] conv
+        conv = self.bottom[0]  # of [F, tile(r)], split into its F and r halves
+        frame_half = per_reference(bottom_frame_half(conv, features), batch)
+        convolved = frame_half + bottom_reference_half(
+            conv, r, tuple(features.shape[-2:])).to(frame_half.dtype)
         r2 = self.bottom[2](self.bottom[1](convolved))  # norm, ReLU: (B, C', H, W)
         out = self.fuse(torch.cat([r1, r2], dim=1))  # (B, C', H, W)
         return out, ReferenceInternals(D1=d1, attention=attention, D1_attended=d1_attended,

@@ -17,6 +17,8 @@ The modules, from the smallest tool to the whole benchmark:
   and the grids. It imports no torch, so the command line can use it while parsing.
 - :mod:`gcseg.speed.measure` -- measuring one case on a :class:`~gcseg.speed.measure.TimingVideo`
   (seconds per frame, backbone alone, peak memory) and the flat-memory check.
+- :mod:`gcseg.speed.rgmp` -- :class:`~gcseg.speed.rgmp.RGMPPeer`: RGMP's network (the paper's
+  speed rival) written from its paper's description, timed on the same input beside GCSeg.
 - :mod:`gcseg.speed.report` -- :func:`~gcseg.speed.report.run_benchmark` (every case, then the
   memory check, as a JSON-ready report) and its text table.
 

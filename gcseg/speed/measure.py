@@ -42,9 +42,10 @@ from gcseg.inference import InferenceOptions, SpeedOptions, VideoSegmenter
 from gcseg.model import GCSeg
 from gcseg.speed.cases import BenchCase, BenchSettings
 from gcseg.speed.memory import MemoryProbe
+from gcseg.speed.rgmp import RGMPPeer, rgmp_seconds_per_frame
 from gcseg.speed.timing import median_seconds, synchronize
 
-__all__ = ["TimingVideo", "build_model", "measure_case", "memory_check"]
+__all__ = ["TimingVideo", "build_model", "measure_case", "measure_rgmp", "memory_check"]
 
 
 class TimingVideo(Sequence):
@@ -167,6 +168,19 @@ def measure_case(case: BenchCase, settings: BenchSettings) -> dict[str, Any]:
     if events_seconds is not None:
         row["seconds_per_frame_events"] = events_seconds / len(steady)
     return row
+
+
+def measure_rgmp(case: BenchCase, settings: BenchSettings) -> dict[str, Any]:
+    """RGMP's network (:mod:`gcseg.speed.rgmp`) on the case's input: the same frame size,
+    K objects, backbone, layout and precision, ``warmup`` + ``frames * repeats`` frames after
+    the first; the median of the frames' seconds."""
+    timed = settings.frames * settings.repeats
+    video = TimingVideo(case.size, 2 + settings.warmup + timed, case.objects, settings.seed)
+    torch.manual_seed(settings.seed)
+    seconds, _ = rgmp_seconds_per_frame(
+        RGMPPeer(case.backbone), list(video), video.first_mask, settings.device,
+        warmup=1 + settings.warmup, channels_last=settings.channels_last, dtype=settings.dtype)
+    return {"rgmp_seconds_per_frame": seconds, "rgmp_frames_timed": timed}
 
 
 def memory_check(case: BenchCase, frames: int, settings: BenchSettings) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from gcseg.config import NUM_REFERENCES
 from gcseg.files import write_json
 from gcseg.runtime import provenance
 from gcseg.speed.cases import BenchCase, BenchSettings
-from gcseg.speed.measure import measure_case, memory_check
+from gcseg.speed.measure import measure_case, measure_rgmp, memory_check
 from gcseg.speed.memory import MemoryProbe
 
 __all__ = ["format_results", "ratio_summary", "run_benchmark"]
@@ -34,7 +34,9 @@ def ratio_summary(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """``full`` with K = 1, n = 3 against the backbone alone, per backbone and size."""
     return [{"backbone": row["backbone"], "size": row["size"],
              "seconds_per_frame": row["seconds_per_frame"],
-             "backbone_seconds": row["backbone_seconds"], "ratio": row["ratio"]}
+             "backbone_seconds": row["backbone_seconds"], "ratio": row["ratio"],
+             "rgmp_seconds_per_frame": row.get("rgmp_seconds_per_frame"),
+             "x_rgmp": row.get("x_rgmp")}
             for row in results
             if row["variant"] == "full" and row["objects"] == 1
             and row["refs"] == NUM_REFERENCES]
@@ -56,21 +58,28 @@ def _size(size: Sequence[int]) -> str:
 
 def format_results(results: Sequence[dict[str, Any]]) -> str:
     """The results as a plain text table (one row per case), then the ratios of ``full``."""
+    peer = any("rgmp_seconds_per_frame" in row for row in results)
     columns = ["variant", "backbone", "size", "K", "n", "ms/frame", "fps", "backbone ms",
-               "x backbone", "refs/frame", "peak +MB"]
+               "x backbone", "refs/frame", "peak +MB"] + (["RGMP ms", "x RGMP"] if peer else [])
     rows = [[row["variant"], row["backbone"], _size(row["size"]), str(row["objects"]),
              "-" if row["refs"] is None else str(row["refs"]),
              f"{1e3 * row['seconds_per_frame']:.1f}", f"{row['frames_per_second']:.2f}",
              f"{1e3 * row['backbone_seconds_objects']:.1f}", f"{row['ratio']:.2f}",
              f"{row['references_per_frame']:.2f}", f"{row['peak_growth_mb']:.0f}"]
+            + ([f"{1e3 * row['rgmp_seconds_per_frame']:.1f}", f"{row['x_rgmp']:.2f}"]
+               if "rgmp_seconds_per_frame" in row else ["-", "-"] if peer else [])
             for row in results]
     text = _table(columns, rows)
     ratios = ratio_summary(results)
     if ratios:
-        text += f"\n\nfull (K = 1, n = {NUM_REFERENCES}) / backbone alone:\n" + _table(
-            ["backbone", "size", "ms/frame", "backbone ms", "ratio"],
+        text += f"\n\nfull (K = 1, n = {NUM_REFERENCES}) / backbone alone" + (
+            " and / RGMP" if peer else "") + ":\n" + _table(
+            ["backbone", "size", "ms/frame", "backbone ms", "ratio"]
+            + (["RGMP ms", "x RGMP"] if peer else []),
             [[r["backbone"], _size(r["size"]), f"{1e3 * r['seconds_per_frame']:.1f}",
-              f"{1e3 * r['backbone_seconds']:.1f}", f"{r['ratio']:.2f}"] for r in ratios])
+              f"{1e3 * r['backbone_seconds']:.1f}", f"{r['ratio']:.2f}"]
+             + ([f"{1e3 * r['rgmp_seconds_per_frame']:.1f}", f"{r['x_rgmp']:.2f}"]
+                if peer else []) for r in ratios])
     return text
 
 
@@ -84,14 +93,22 @@ def _environment(settings: BenchSettings, device: torch.device) -> dict[str, Any
 
 def _measure_all(cases: Sequence[BenchCase], settings: BenchSettings,
                  log: Callable[[str], None]) -> list[dict[str, Any]]:
-    results = []
+    results, peers = [], {}
     for index, case in enumerate(cases, start=1):
         row = measure_case(case, settings)
+        if settings.rgmp:  # RGMP once per backbone, size and K, beside every variant
+            key = (case.backbone, case.size, case.objects)
+            if key not in peers:
+                peers[key] = measure_rgmp(case, settings)
+            row.update(peers[key])
+            row["x_rgmp"] = row["seconds_per_frame"] / row["rgmp_seconds_per_frame"]
         results.append(row)
+        versus = (f", RGMP {1e3 * row['rgmp_seconds_per_frame']:.1f} ms (x{row['x_rgmp']:.2f})"
+                  if settings.rgmp else "")
         log(f"[{index}/{len(cases)}] {case.label}: {1e3 * row['seconds_per_frame']:.1f} "
             f"ms/frame ({row['frames_per_second']:.2f} fps), backbone "
             f"{1e3 * row['backbone_seconds_objects']:.1f} ms, x{row['ratio']:.2f}, "
-            f"peak +{row['peak_growth_mb']:.0f} MB")
+            f"peak +{row['peak_growth_mb']:.0f} MB{versus}")
     return results
 
 
@@ -130,7 +147,8 @@ def run_benchmark(cases: Sequence[BenchCase], settings: BenchSettings,
     memory = _check_memory(cases, settings, log)
     report = {
         "what": "seconds per frame of gcseg.inference.VideoSegmenter on a synthetic video "
-                "(random weights), and of its backbone alone (python -m gcseg bench)",
+                "(random weights), of its backbone alone, and of RGMP's network on the same "
+                "input (gcseg.speed.rgmp; python -m gcseg bench)",
         "command": command,
         "environment": environment,
         "settings": {**dataclasses.asdict(settings), "threshold": -1.0,
