@@ -198,6 +198,12 @@ def test_cli_without_rgmp(tmp_path, capsys):
     assert "RGMP" not in capsys.readouterr().out
     row, = json.loads(out.read_text())["results"]
     assert "rgmp_seconds_per_frame" not in row
+    out = tmp_path / "fused.json"
+    assert main(["bench", *QUICK, "--variants", "full", "--objects", "2", "--memory-frames",
+                 "0", "--no-rgmp", "--reference-fusion", "features", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["settings"]["reference_fusion"] == "features"
+    assert report["results"][0]["seconds_per_frame"] > 0
 
 
 @pytest.mark.slow
@@ -271,3 +277,35 @@ def test_rgmp_seconds_per_frame_times_the_frames_after_the_warmup():
     assert median == float(np.median(seconds[1:]))
     with pytest.raises(ValueError, match="at least"):
         rgmp_seconds_per_frame(peer, list(video)[:2], video.first_mask, warmup=1)
+
+
+def test_inference_choice_script_compares_the_fusions_on_a_split(tmp_path, capsys):
+    """benchmarks/bench_inference_choice.py: every value of the choice scores the same split
+    with the same checkpoint; an existing report is kept without --overwrite."""
+    import importlib.util
+
+    from gcseg.checkpoint import save_checkpoint
+    from tests.conftest import moving_squares_davis
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_inference_choice", ROOT / "benchmarks" / "bench_inference_choice.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    davis = moving_squares_davis(tmp_path / "davis")
+    config = small_config()
+    torch.manual_seed(0)
+    checkpoint = save_checkpoint(tmp_path / "run" / "checkpoint.pt", {
+        "model": GCSeg(config.model).state_dict(), "step": 1, "stage": "video_pairs",
+        "config": config.to_dict(), "metrics": {}})
+    out = tmp_path / "fusion.json"
+    argv = ["--davis", str(davis), "--checkpoint", str(checkpoint), "--choice",
+            "reference_fusion", "--rounds", "1", "--device", "cpu", "--out", str(out)]
+    assert script.main(argv) == 0
+    report = json.loads(out.read_text())
+    assert report["choice"] == "reference_fusion" and report["videos"] == 1
+    assert set(report["values"]) == {"predictions", "features"}
+    for row in report["values"].values():
+        assert 0 <= row["J&F-Mean"] <= 1 and row["seconds_per_frame"] > 0
+    assert "round 1 predictions: J&F" in capsys.readouterr().out
+    assert script.main(argv) == 2  # exists: kept
+    assert json.loads(out.read_text()) == report

@@ -51,8 +51,11 @@ def _mask(labels: np.ndarray, object_id: int) -> torch.Tensor:
 
 
 def plain_segment(model: GCSeg, frames: np.ndarray, first_mask: np.ndarray, num_refs: int,
-                  seed: int = 0, threshold: float | None = None) -> np.ndarray:
-    """Probabilities ``(T-1, K, H, W)`` of frames 1.. computed plainly (see the docstring)."""
+                  seed: int = 0, threshold: float | None = None,
+                  fusion: str = "predictions") -> np.ndarray:
+    """Probabilities ``(T-1, K, H, W)`` of frames 1.. computed plainly (see the docstring);
+    ``fusion="features"`` averages the decoder inputs over the references instead of the
+    predictions and decodes the mean."""
     ids = [int(i) for i in np.unique(first_mask) if i not in (0, 255)]
     rng = np.random.default_rng(seed)
     labels = np.where(first_mask == 255, 0, first_mask).astype(np.uint8)
@@ -80,13 +83,16 @@ def plain_segment(model: GCSeg, frames: np.ndarray, first_mask: np.ndarray, num_
                 if not model.uses_two_frames:
                     probs.append(model.predict(feature, None)[0])
                     continue
-                total, weight = torch.zeros(1, 1, *SIZE), 0.0
+                total, weight = 0.0, 0.0
                 for r in refs:
                     reference = summaries[r][j]
                     if bool(reference.valid[0]):
-                        total += model.predict(feature, reference)[0]
+                        prob, internals = model.predict(feature, reference)
+                        total += prob if fusion == "predictions" else internals.decoder_input
                         weight += 1.0
-                probs.append(total / max(weight, 1.0))
+                mean = total / max(weight, 1.0)
+                probs.append(mean if fusion == "predictions"
+                             else model.decoder(mean, feature.image_size).prob)
             prob = torch.cat(probs)  # (K, 1, H, W)
             winner = torch.cat([torch.full_like(prob[:1], 0.5), prob]).argmax(dim=0)[0]
             labels = np.array([0, *ids], dtype=np.uint8)[winner.numpy()]
@@ -149,6 +155,25 @@ def test_engine_equals_the_plain_computation(variant, objects):
     result = VideoSegmenter(model, options).segment(frames, masks[0])
     assert any(len(set(r.references)) < len(r.references) for r in result.records[1:])
     _assert_close(result.probabilities[1:], plain)
+
+
+@pytest.mark.parametrize("variant", ["full", "ref", "coseg"])
+@pytest.mark.parametrize("objects", [1, 2])
+def test_engine_averaging_decoder_inputs_equals_the_plain_computation(variant, objects):
+    """``reference_fusion="features"``: the valid-weighted mean of the decoder inputs (a frame
+    drawn twice counted twice), the decoder once per object."""
+    model = _model(variant)
+    frames, masks = _video(frames=7, objects=objects)
+    plain = plain_segment(model, frames, masks[0], num_refs=3, fusion="features")
+    options = InferenceOptions(num_refs=3, adaptive_search=False, keep_probabilities=True,
+                               reference_fusion="features")
+    result = VideoSegmenter(model, options).segment(frames, masks[0])
+    _assert_close(result.probabilities[1:], plain)
+    by_predictions = plain_segment(model, frames, masks[0], num_refs=3)
+    assert np.abs(by_predictions - plain).max() > 1e-3  # a different algorithm
+    one_reference = options.replace(num_refs=0)  # frame 0 alone: the two means agree
+    _assert_close(VideoSegmenter(model, one_reference).segment(frames, masks[0])
+                  .probabilities[1:], plain_segment(model, frames, masks[0], num_refs=0))
 
 
 def test_second_backbone_pass_equals_the_plain_computation():

@@ -131,6 +131,21 @@ def test_own_mask_reference_encoding_summarises_each_frame_with_its_result():
         InferenceOptions(reference_encoding="exact")
 
 
+def test_reference_fusion_comes_from_the_config_and_is_checked():
+    from gcseg.config import ConfigError, get_preset
+    from gcseg.config.validation import validate_config
+
+    config = get_preset("tiny")
+    assert InferenceOptions.from_config(config.inference).reference_fusion == "predictions"
+    config.inference.reference_fusion = "features"
+    assert InferenceOptions.from_config(config.inference).reference_fusion == "features"
+    config.inference.reference_fusion = "logits"
+    with pytest.raises(ConfigError, match="inference.reference_fusion"):
+        validate_config(config, "test")
+    with pytest.raises(ValueError, match="reference_fusion"):
+        InferenceOptions(reference_fusion="logits")
+
+
 def test_no_mask_judgment_compares_appearance_without_the_mask_channel():
     """``judgment_features="no-mask"``: the Judgment Module pools E(I_t, 0) against E(I_0, 0)
     (one more pass per frame); the verdict changes, never the features of a kept mask, and a

@@ -169,6 +169,30 @@ def test_predict_reads_m_references_against_k_objects_without_repeating_features
         model.predict(features, refs.select(0).expand(3))
 
 
+def test_predict_mean_decodes_the_weighted_mean_of_the_decoder_inputs():
+    torch.manual_seed(0)
+    model = GCSeg(small_config("full")).eval()
+    img_t, prev, img_r, mask_r, _ = pair(6, (64, 96), seed=4)
+    weights = torch.tensor([[0.5, 1.0], [0.0, 0.0], [0.5, 0.0]])  # (m = 3, K = 2)
+    with torch.no_grad():
+        features = model.encode_frame(img_t[:2], prev[:2])
+        refs = model.summarize_reference(model.encode_frame(img_r, mask_r), mask_r).compact()
+        prob, internals = model.predict_mean(features, refs, weights)
+        _, each = model.predict(features, refs)  # (6, ...) decoder inputs per pair
+        inputs = each.decoder_input.view(3, 2, *each.decoder_input.shape[1:])
+        mean = (inputs * weights[:, :, None, None, None]).sum(dim=0)
+        expected = model.decoder(mean, features.image_size).prob
+        single, _ = model.predict(features, refs.select(slice(0, 2)))
+        first, _ = model.predict_mean(features, refs.select(slice(0, 2)), torch.ones(1, 2))
+    assert prob.shape == (2, 1, 64, 96) and internals.decoder_input.shape[0] == 2
+    torch.testing.assert_close(prob, expected, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(first, single, rtol=1e-4, atol=1e-5)  # one reference: predict
+    with pytest.raises(ValueError, match="weights"):
+        model.predict_mean(features, refs, torch.ones(2, 3))
+    with pytest.raises(ValueError, match="no references"):
+        GCSeg(small_config("baseline")).predict_mean(features, refs, weights)
+
+
 def test_summaries_replace_select_and_count_their_rows():
     torch.manual_seed(0)
     model = GCSeg(small_config("full")).eval()

@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 
 from gcseg.cli.args import count
-from gcseg.config import BACKBONES, NUM_REFERENCES, VARIANTS
+from gcseg.config import BACKBONES, NUM_REFERENCES, REFERENCE_FUSIONS, VARIANTS
 from gcseg.speed.cases import (
     DEFAULT_BACKBONES,
     DEFAULT_OBJECTS,
@@ -49,7 +49,7 @@ def bench_settings(args: argparse.Namespace, device: str) -> BenchSettings:
     return dataclasses.replace(
         base, device=device, dtype=dtype, preset=args.preset,
         channels_last=not args.no_channels_last, compile=_compile_option(args), seed=args.seed,
-        rgmp=not args.no_rgmp,
+        rgmp=not args.no_rgmp, reference_fusion=args.reference_fusion,
         **{name: value for name, value in given.items() if value is not None})
 
 
@@ -122,6 +122,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="torch CPU threads (default: GCSEG_THREADS or torch's)")
     bench.add_argument("--memory-frames", type=count(0),
                        help="N of the flat-memory check (2N frames; 0: skip; default 100)")
+    bench.add_argument("--reference-fusion", choices=REFERENCE_FUSIONS, default="predictions",
+                       help="average the references' predictions (the paper, default) or "
+                            "their decoder inputs (the decoder once per object)")
     bench.add_argument("--no-rgmp", action="store_true",
                        help="skip RGMP's network (timed by default on each backbone, size and "
                             "K, beside GCSeg)")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from gcseg.cli.args import add_dataset_arguments, cosine, count
-from gcseg.config import JUDGMENT_FEATURES, REFERENCE_ENCODINGS
+from gcseg.config import JUDGMENT_FEATURES, REFERENCE_ENCODINGS, REFERENCE_FUSIONS
 
 
 def _cmd_segment(args: argparse.Namespace) -> int:
@@ -23,6 +23,7 @@ def _cmd_segment(args: argparse.Namespace) -> int:
     overrides = {"num_refs": args.refs, "seed": args.seed,
                  "reference_encoding": args.reference_encoding,
                  "judgment_features": args.judgment_features, "threshold": args.threshold,
+                 "reference_fusion": args.reference_fusion,
                  "adaptive_search": False if args.no_adaptive_search else None}
     overrides = {key: value for key, value in overrides.items() if value is not None}
     segmenter = VideoSegmenter.from_config(model, config, device, **overrides)
@@ -97,6 +98,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                          help="a segmented frame's features as a reference: cached "
                               "E(I_t, M_t-1) or own-mask E(I_t, M_t), one more backbone pass "
                               "per frame (default: config, cached)")
+    segment.add_argument("--reference-fusion", choices=REFERENCE_FUSIONS,
+                         help="average the references' predictions (the paper) or their "
+                              "decoder inputs, the decoder then once per object (faster) "
+                              "(default: config, predictions)")
     segment.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
     segment.set_defaults(run=_cmd_segment)
 

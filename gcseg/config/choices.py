@@ -22,6 +22,7 @@ __all__ = [
     "NUM_REFERENCES",
     "OUTPUT_STRIDES",
     "REFERENCE_ENCODINGS",
+    "REFERENCE_FUSIONS",
     "JUDGMENT_FEATURES",
     "ROI_MODES",
     "SCHEDULES",
@@ -37,6 +38,7 @@ __all__ = [
     "Norm",
     "OutputStride",
     "ReferenceEncoding",
+    "ReferenceFusion",
     "JudgmentFeatures",
     "RoiMode",
     "Schedule",
@@ -86,6 +88,11 @@ SIMILARITIES: tuple[Similarity, ...] = typing.get_args(Similarity)
 ReferenceEncoding = Literal["cached", "own-mask"]
 """How a segmented frame is encoded as a reference (:attr:`InferenceConfig.reference_encoding`)."""
 REFERENCE_ENCODINGS: tuple[ReferenceEncoding, ...] = typing.get_args(ReferenceEncoding)
+
+ReferenceFusion = Literal["predictions", "features"]
+"""Where the references of a frame are averaged (:attr:`InferenceConfig.reference_fusion`): their
+predictions (the paper), or the decoder's inputs (the decoder runs once per object)."""
+REFERENCE_FUSIONS: tuple[ReferenceFusion, ...] = typing.get_args(ReferenceFusion)
 
 JudgmentFeatures = Literal["prev-mask", "no-mask"]
 """Features the Judgment Module pools in frame t (:attr:`InferenceConfig.judgment_features`):

@@ -34,6 +34,7 @@ from gcseg.config.choices import (
     Norm,
     OutputStride,
     ReferenceEncoding,
+    ReferenceFusion,
     RoiMode,
     Schedule,
     Similarity,
@@ -212,6 +213,12 @@ class InferenceConfig:
     E(I_t, M_{t-1}), against frame 0's E(I_0, M_0) (the paper's Figure 6); ``"no-mask"``
     E(I_t, 0) against E(I_0, 0), appearance alone (one more backbone pass per frame, for one
     image: a rejected object's features are then already computed)."""
+    reference_fusion: ReferenceFusion = "predictions"
+    """Where a frame's references are averaged: ``"predictions"`` -- each reference goes
+    through the decoder and M_t is the mean of the predictions (the paper) -- or
+    ``"features"`` -- the mean of the decoder's inputs concat(G, R) goes through the decoder
+    once per object (faster, not the paper's; its accuracy is measured in
+    ``benchmarks/README.md``)."""
 
 
 

@@ -20,6 +20,7 @@ from gcseg.config.choices import (
     NORMS,
     OUTPUT_STRIDES,
     REFERENCE_ENCODINGS,
+    REFERENCE_FUSIONS,
     ROI_MODES,
     SCHEDULES,
     SIMILARITIES,
@@ -128,3 +129,4 @@ def _check_inference(i: InferenceConfig, check: _Checker) -> None:
           "a cosine similarity threshold in [-1, 1]")
     check.choice(i.reference_encoding, REFERENCE_ENCODINGS, "inference.reference_encoding")
     check.choice(i.judgment_features, JUDGMENT_FEATURES, "inference.judgment_features")
+    check.choice(i.reference_fusion, REFERENCE_FUSIONS, "inference.reference_fusion")

@@ -66,6 +66,7 @@ def segment_dataset(
             num_refs=options.num_refs,
             adaptive_search=options.adaptive_search,
             judgment_features=options.judgment_features,
+            reference_fusion=options.reference_fusion,
             judgments=len(scores),
             rejected=rejected,
             rejection_rate=rejected / len(scores) if scores else None,

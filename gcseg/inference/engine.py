@@ -15,7 +15,8 @@ For each frame ``t`` after the first, for the K objects of the video at once:
    be drawn from the first fragment -- goes through once and counts twice; what depends on
    the frame only is computed once, not per reference); each reference gives a prediction
    and ``M_t`` is their mean over the valid references (an empty reference mask has no ``r``
-   and is skipped).
+   and is skipped). With ``reference_fusion="features"`` (not the paper's) the mean is taken
+   of the decoder inputs instead, and the decoder runs once per object.
 4. Objects merged by argmax over ``[0.5, p_1, ..., p_K]`` (background wins below 0.5;
    :mod:`gcseg.inference.objects`).
 5. The frame's own summary, from ``F_t`` and the merged ``M_t``, joins the reference bank.
@@ -231,12 +232,15 @@ class VideoSegmenter:
         k = features.batch_size
         refs, counts = self.bank.stack(references)  # (R*K) rows, reference-major
         r = len(counts)
+        count = torch.as_tensor(counts, device=refs.valid.device, dtype=torch.float32)
+        valid = refs.valid.view(r, k).float() * count.view(r, 1)  # frame 0 is always valid
+        weights = valid / valid.sum(dim=0, keepdim=True).clamp(min=1)  # (R, K)
+        if self.options.reference_fusion == "features":
+            prob, _ = self.runner.mean_heads(features, refs, weights)  # (K, 1, H, W)
+            return prob
         prob, _ = self.runner.heads(features, refs)  # (R*K, 1, H, W)
         prob = prob.view(r, k, *prob.shape[1:])
-        count = torch.as_tensor(counts, device=prob.device, dtype=prob.dtype).view(r, 1)
-        valid = refs.valid.view(r, k).to(prob.dtype) * count  # frame 0 is always valid
-        weights = valid / valid.sum(dim=0, keepdim=True).clamp(min=1)
-        return (prob * weights.view(r, k, 1, 1, 1)).sum(dim=0)
+        return (prob * weights.to(prob.dtype).view(r, k, 1, 1, 1)).sum(dim=0)
 
     def _remember(self, image: torch.Tensor, features: FrameFeatures, masks: torch.Tensor,
                   given: torch.Tensor | None) -> int:

@@ -16,6 +16,7 @@ from gcseg.config import (
     JUDGMENT_THRESHOLD,
     NUM_REFERENCES,
     REFERENCE_ENCODINGS,
+    REFERENCE_FUSIONS,
     InferenceConfig,
 )
 
@@ -81,6 +82,10 @@ class InferenceOptions:
             features that segment the frame, against E(I_0, M_0)) or ``"no-mask"`` (E(I_t, 0)
             against E(I_0, 0): appearance alone; one more backbone pass per frame, for one
             image, which is also the rejected objects' features).
+        reference_fusion: ``"predictions"`` (each reference through the decoder, M_t the mean
+            of the predictions: the paper) or ``"features"`` (the valid-weighted mean of the
+            decoder inputs concat(G, R) through the decoder once per object: faster, not the
+            paper's algorithm, so not a speed switch).
         keep_probabilities: also return the per-object probabilities (for the notebooks).
         speed: the speed switches.
     """
@@ -91,6 +96,7 @@ class InferenceOptions:
     seed: int = 0
     reference_encoding: str = "cached"
     judgment_features: str = "prev-mask"
+    reference_fusion: str = "predictions"
     keep_probabilities: bool = False
     speed: SpeedOptions = field(default_factory=SpeedOptions)
 
@@ -101,6 +107,9 @@ class InferenceOptions:
         if self.judgment_features not in JUDGMENT_FEATURES:
             raise ValueError(f"judgment_features must be one of {list(JUDGMENT_FEATURES)}, "
                              f"got {self.judgment_features!r}")
+        if self.reference_fusion not in REFERENCE_FUSIONS:
+            raise ValueError(f"reference_fusion must be one of {list(REFERENCE_FUSIONS)}, "
+                             f"got {self.reference_fusion!r}")
         if self.num_refs < 0:
             raise ValueError(f"num_refs must be >= 0, got {self.num_refs}")
 
@@ -111,7 +120,8 @@ class InferenceOptions:
         settings = {"num_refs": inference.num_refs, "adaptive_search": inference.adaptive_search,
                     "threshold": inference.judgment_threshold, "seed": inference.seed,
                     "reference_encoding": inference.reference_encoding,
-                    "judgment_features": inference.judgment_features}
+                    "judgment_features": inference.judgment_features,
+                    "reference_fusion": inference.reference_fusion}
         return cls().replace(**{**settings, **overrides})
 
     def replace(self, **changes: Any) -> InferenceOptions:

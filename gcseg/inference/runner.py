@@ -37,10 +37,12 @@ class ModelRunner:
         self.amp = speed.amp and device.type == "cuda"
         encode: Callable[..., FrameFeatures] = self.model.encode_frame
         heads: Callable[..., tuple[torch.Tensor, Any]] = self.model.predict
+        mean_heads: Callable[..., tuple[torch.Tensor, Any]] = self.model.predict_mean
         if speed.compile:
             options = {} if speed.compile is True else dict(speed.compile)
-            encode, heads = torch.compile(encode, **options), torch.compile(heads, **options)
-        self._encode_fn, self._heads_fn = encode, heads
+            encode, heads, mean_heads = (torch.compile(fn, **options)
+                                         for fn in (encode, heads, mean_heads))
+        self._encode_fn, self._heads_fn, self._mean_heads_fn = encode, heads, mean_heads
 
     def layout(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` in the backbone's memory format."""
@@ -87,6 +89,12 @@ class ModelRunner:
               ) -> tuple[torch.Tensor, Any]:
         """The heads: probabilities ``(B, 1, H, W)`` and the internals."""
         return self._heads_fn(features, refs)
+
+    def mean_heads(self, features: FrameFeatures, refs: ReferenceSummary,
+                   weights: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        """The heads with the references averaged before the decoder
+        (:meth:`~gcseg.model.GCSeg.predict_mean`): probabilities ``(B_f, 1, H, W)``."""
+        return self._mean_heads_fn(features, refs, weights)
 
     def summarize(self, features: FrameFeatures, masks: torch.Tensor) -> ReferenceSummary:
         """A frame's compact summary (what the reference bank keeps)."""

@@ -185,6 +185,37 @@ class GCSeg(nn.Module):
         main, internals = self._heads(features, refs, with_aux)
         return main.prob, internals
 
+    def predict_mean(self, features: FrameFeatures, refs: ReferenceSummary, weights: Tensor
+                     ) -> tuple[Tensor, Internals]:
+        """``M_t`` from the weighted mean of the decoder inputs over the references: the heads
+        before the decoder run per (reference, frame row), the decoder once per frame row.
+
+        Not the paper's algorithm (it averages the predictions, :meth:`predict`), but the
+        decoder's cost no longer grows with the references (``reference_fusion="features"``
+        of :class:`~gcseg.inference.InferenceOptions`).
+
+        Args:
+            features: batch B_f (the objects of a frame).
+            refs: batch m·B_f, reference-major (row j against frame row j mod B_f).
+            weights: (m, B_f) the weight of each reference for each frame row (each column
+                summing to 1; zero for an invalid reference).
+
+        Returns:
+            prob (B_f, 1, H, W), and the :class:`Internals` of the m·B_f (reference, frame
+            row) pairs, except ``logits`` and ``decoder_input``: those of the mean (B_f rows).
+        """
+        if not self.uses_two_frames:
+            raise ValueError(f"variant {self.variant!r} reads no references to average")
+        rows = features.batch_size
+        if refs.batch_size % rows or weights.shape != (refs.batch_size // rows, rows):
+            raise ValueError(f"weights {tuple(weights.shape)} must be (m, B_f) for references "
+                             f"batch {refs.batch_size} = m x features batch {rows}")
+        x, internals = self._decoder_input(features, refs)  # (m * B_f, C_in, h, w)
+        per_reference = x.view(weights.shape[0], rows, *x.shape[1:])
+        mean = (per_reference * weights.to(x.dtype)[:, :, None, None, None]).sum(dim=0)
+        main = self.decoder(mean, features.image_size)
+        return main.prob, Internals(logits=main.logits, decoder_input=mean, **internals)
+
     def judge(self, features: FrameFeatures, prev_mask: Tensor,
               first: ReferenceSummary | PooledObject,
               threshold: float = JUDGMENT_THRESHOLD) -> JudgmentResult:
@@ -239,12 +270,13 @@ class GCSeg(nn.Module):
 
     # --- shared heads ------------------------------------------------------------------------
 
-    def _heads(self, features: FrameFeatures, refs: ReferenceSummary | None,
-               with_aux: bool) -> tuple[DecoderOutput, Internals]:
-        """Co-segmentation / Reference Module -> decoder(s), for matched batches."""
-        top = features[self.top_level]  # (B, C, h, w)
+    def _decoder_input(self, features: FrameFeatures, refs: ReferenceSummary | None
+                       ) -> tuple[Tensor, dict]:
+        """Co-segmentation / Reference Module: the decoder input concat(G, R) (or the top
+        level for ``baseline``) and the internals; refs of the features' batch or a multiple
+        of it."""
+        top = features[self.top_level]  # (B_f, C, h, w)
         parts, internals = [], {}
-        G = None
         if self.coseg is not None:
             G, levels = self.coseg(features, refs.f)  # (B, d, h, w)
             parts.append(G)
@@ -254,11 +286,16 @@ class GCSeg(nn.Module):
             parts.append(R)
             internals.update(reference=ref_internals, roi_boxes=refs.boxes,
                              roi_features=refs.roi_features)
-        x = torch.cat(parts, dim=1) if parts else top  # decoder input
+        return (torch.cat(parts, dim=1) if parts else top), internals
+
+    def _heads(self, features: FrameFeatures, refs: ReferenceSummary | None,
+               with_aux: bool) -> tuple[DecoderOutput, Internals]:
+        """Co-segmentation / Reference Module -> decoder(s)."""
+        x, internals = self._decoder_input(features, refs)
         main = self.decoder(x, features.image_size)
         aux = None
         if with_aux and self.aux_decoder is not None:
-            aux = self.aux_decoder(G, features.image_size)
+            aux = self.aux_decoder(internals["G"], features.image_size)
         return main, Internals(logits=main.logits, decoder_input=x, aux=aux, **internals)
 
 

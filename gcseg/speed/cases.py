@@ -70,6 +70,8 @@ class BenchSettings:
         channels_last, compile: the engine's options (see :class:`VideoSegmenter`).
         memory_frames: N of :func:`gcseg.speed.measure.memory_check` (0: no check).
         seed: of the synthetic video, the weights and the reference sampling.
+        reference_fusion: the engine's ``reference_fusion`` (``predictions``, the paper's; or
+            ``features``: the decoder once per object).
         rgmp: also time RGMP's network (:mod:`gcseg.speed.rgmp`) on the same input, once per
             backbone, size and K.
     """
@@ -84,6 +86,7 @@ class BenchSettings:
     compile: bool | dict[str, Any] = False
     memory_frames: int = 100
     seed: int = 0
+    reference_fusion: str = "predictions"
     rgmp: bool = True
 
 

@@ -100,7 +100,8 @@ def _segmenter(model: GCSeg, refs: int | None, settings: BenchSettings) -> Video
     speed = SpeedOptions(amp=amp, amp_dtype=settings.dtype if amp else "float16",
                          channels_last=settings.channels_last, compile=settings.compile)
     options = InferenceOptions(num_refs=refs or 0, adaptive_search=True, threshold=-1.0,
-                               seed=settings.seed, speed=speed)
+                               seed=settings.seed, speed=speed,
+                               reference_fusion=settings.reference_fusion)
     return VideoSegmenter(model, options, settings.device)
 
 

@@ -1,14 +1,20 @@
-"""J&F and seconds per frame of the two ways a segmented frame is encoded as a reference.
+"""J&F and seconds per frame of the values of one inference choice, on one split.
 
-``cached`` (the default) keeps the features that segmented frame t, E(I_t, M_{t-1}), masked with
-its result; ``own-mask`` encodes frame t again with its result, E(I_t, M_t), as training does
-(one more backbone pass per frame).  Both segment the same split with the same model; the runs
-alternate (cached, own-mask, own-mask, cached, ...) so that a machine's drift in speed touches
-both alike, and the seconds per frame are the mean over the rounds (J&F does not change between
-rounds: inference is deterministic).  See ``benchmarks/README.md``::
+``--choice reference_encoding`` (the default): ``cached`` keeps the features that segmented
+frame t, E(I_t, M_{t-1}), masked with its result; ``own-mask`` encodes frame t again with its
+result, E(I_t, M_t), as training does (one more backbone pass per frame).
+``--choice reference_fusion``: ``predictions`` averages the references' predictions (the
+paper); ``features`` averages their decoder inputs and runs the decoder once per object.
 
-    python benchmarks/bench_reference_encoding.py --davis data/synthetic \\
+Every value segments the same split with the same model; the runs alternate (a, b, b, a, ...)
+so that a machine's drift in speed touches all alike, and the seconds per frame are the mean
+over the rounds (J&F does not change between rounds: inference is deterministic).  See
+``benchmarks/README.md``::
+
+    python benchmarks/bench_inference_choice.py --davis data/synthetic \
         --out benchmarks/results/reference_encoding_cpu.json
+    python benchmarks/bench_inference_choice.py --choice reference_fusion \
+        --davis data/synthetic --out benchmarks/results/reference_fusion_cpu.json
 """
 
 from __future__ import annotations
@@ -20,11 +26,14 @@ import sys
 from pathlib import Path
 
 from gcseg.checkpoint import SHIPPED_CHECKPOINT, load_model
-from gcseg.config import REFERENCE_ENCODINGS
+from gcseg.config import REFERENCE_ENCODINGS, REFERENCE_FUSIONS
 from gcseg.data import DavisDataset
 from gcseg.files import write_json
 from gcseg.model_card import score_on_split
 from gcseg.runtime import configure_threads, pick_device, provenance
+
+CHOICES = {"reference_encoding": REFERENCE_ENCODINGS, "reference_fusion": REFERENCE_FUSIONS}
+"""The choices of ``config.inference`` compared here, and their values."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--davis", type=Path, required=True, help="dataset root")
     parser.add_argument("--split", default="val")
     parser.add_argument("--checkpoint", type=Path, default=SHIPPED_CHECKPOINT)
-    parser.add_argument("--rounds", type=int, default=2, help="runs of each encoding")
+    parser.add_argument("--choice", choices=list(CHOICES), default="reference_encoding")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each value")
     parser.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
     parser.add_argument("--out", type=Path, required=True, help="JSON report")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
@@ -44,15 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     device = pick_device(args.device)
     model, config = load_model(args.checkpoint, device)
     dataset = DavisDataset(args.davis, config.data.year, args.split, config.data.resolution)
-    runs: dict[str, list[dict]] = {name: [] for name in REFERENCE_ENCODINGS}
+    values = CHOICES[args.choice]
+    runs: dict[str, list[dict]] = {name: [] for name in values}
     for round_index in range(args.rounds):
-        order = REFERENCE_ENCODINGS if round_index % 2 == 0 else REFERENCE_ENCODINGS[::-1]
+        order = values if round_index % 2 == 0 else values[::-1]
         for name in order:
             settings = copy.deepcopy(config)
-            settings.inference.reference_encoding = name
+            setattr(settings.inference, args.choice, name)
             scores = score_on_split(model, settings, dataset, str(device), copy_first=False)
             runs[name].append(scores)
-            print(f"round {round_index + 1} {name:>8}: J&F {scores['gcseg']['J&F-Mean']:.4f}, "
+            print(f"round {round_index + 1} {name:>11}: J&F {scores['gcseg']['J&F-Mean']:.4f}, "
                   f"{scores['seconds_per_frame']:.4f} s/frame")
     rows = {}
     for name, scores in runs.items():
@@ -63,14 +74,15 @@ def main(argv: list[str] | None = None) -> int:
             "same_scores_every_round": all(s["gcseg"] == scores[0]["gcseg"] for s in scores),
         }
     report = {
-        "command": "python benchmarks/bench_reference_encoding.py "
+        "command": "python benchmarks/bench_inference_choice.py "
                    + " ".join(argv if argv is not None else sys.argv[1:]),
         "checkpoint": str(args.checkpoint),
         "dataset": str(args.davis),
         "split": args.split,
-        "videos": runs[REFERENCE_ENCODINGS[0]][0]["videos"],
+        "videos": runs[values[0]][0]["videos"],
         "rounds": args.rounds,
-        "encodings": rows,
+        "choice": args.choice,
+        "values": rows,
         **provenance(device),
     }
     write_json(args.out, report)
