@@ -338,8 +338,13 @@ def test_flops_on_meta_equal_flops_on_real_tensors():
     counted_meta = frame_flops(on_meta, (64, 96), num_refs=3, device="meta")
     counted_cpu = frame_flops(on_cpu, (64, 96), num_refs=3, device="cpu")
     assert counted_meta == counted_cpu
-    assert counted_meta["per_frame"] == (counted_meta["encode_frame"] + 4 * counted_meta["predict"]
+    assert counted_meta["per_frame"] == (counted_meta["encode_frame"] + counted_meta["heads"]
                                          + counted_meta["summarize_reference"])
+    # the frame-only parts once: less than four predicts, more than one
+    assert counted_meta["predict"] < counted_meta["heads"] < 4 * counted_meta["predict"]
+    fused = frame_flops(on_meta, (64, 96), num_refs=3, reference_fusion="features")
+    assert fused["heads"] < counted_meta["heads"]  # the decoder once
+    assert fused["predict"] == counted_meta["predict"]
 
 
 def test_paper_preset_offline_fails_fast_with_instructions(tmp_path, monkeypatch):

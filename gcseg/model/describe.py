@@ -96,26 +96,36 @@ def _count(fn) -> tuple[int, object]:
 
 
 def frame_flops(model: GCSeg, image_size: tuple[int, int], num_refs: int = NUM_REFERENCES,
-                device: torch.device | str = "meta") -> dict[str, int]:
-    """FLOPs of the inference path for one frame of ``image_size`` (H, W).
+                device: torch.device | str = "meta", reference_fusion: str = "predictions"
+                ) -> dict[str, int]:
+    """FLOPs of the inference path for one frame of ``image_size`` (H, W), one object.
 
-    Keys: ``encode_frame``, ``predict`` (one reference), ``summarize_reference``, and
-    ``per_frame`` = encode + (1 + num_refs) x predict + summarize (``baseline``, which reads
-    no reference: encode + predict).
+    Keys: ``encode_frame``, ``predict`` (one reference), ``heads`` (the 1 + num_refs references
+    in one batch, as the engine runs them: the frame-only parts of the Reference Module once,
+    the rest per reference; with ``reference_fusion="features"`` the decoder once),
+    ``summarize_reference``, and ``per_frame`` = encode + heads + summarize (``baseline``, which
+    reads no reference: encode + predict).
     """
     image, mask = zero_frame(image_size, device)
     with torch.no_grad():
         encode, features = _count(lambda: model.encode_frame(image, mask))
         summarize, summary = _count(lambda: model.summarize_reference(features, mask))
         predict, _ = _count(lambda: model.predict(features, summary))
-    if not model.uses_two_frames:
-        return {"encode_frame": encode, "predict": predict, "summarize_reference": 0,
-                "per_frame": encode + predict}
+        if not model.uses_two_frames:
+            return {"encode_frame": encode, "predict": predict, "heads": predict,
+                    "summarize_reference": 0, "per_frame": encode + predict}
+        refs = summary.expand(1 + num_refs)
+        if reference_fusion == "features":
+            weights = torch.full((1 + num_refs, 1), 1 / (1 + num_refs), device=device)
+            heads, _ = _count(lambda: model.predict_mean(features, refs, weights))
+        else:
+            heads, _ = _count(lambda: model.predict(features, refs))
     return {
         "encode_frame": encode,
         "predict": predict,
+        "heads": heads,
         "summarize_reference": summarize,
-        "per_frame": encode + (1 + num_refs) * predict + summarize,
+        "per_frame": encode + heads + summarize,
     }
 
 
@@ -182,14 +192,17 @@ def describe(preset_or_config: str | GCSegConfig = "tiny", device: str = "meta")
     flops = {v: frame_flops(model, (height, width), config.inference.num_refs, device)
              for v, model in models.items()}
     out.append(f"{'step':<24}" + "".join(f"{v:>14}" for v in VARIANTS))
+    n = config.inference.num_refs
     for key, label in (("encode_frame", "encode_frame"), ("predict", "predict (1 ref)"),
+                       ("heads", f"heads (1+{n} refs)"),
                        ("summarize_reference", "summarize_reference"),
-                       ("per_frame", f"per frame (1+{config.inference.num_refs} refs)")):
+                       ("per_frame", f"per frame (1+{n} refs)")):
         out.append(f"{label:<24}" + "".join(f"{flops[v][key] / 1e9:>14.3f}" for v in VARIANTS))
     out += [
         "",
-        "per frame = encode_frame + (1 + n) x predict + summarize_reference (the frame's summary,",
-        "kept for later frames); baseline reads no reference: encode_frame + predict.",
+        "per frame = encode_frame + heads + summarize_reference (the frame's summary, kept for",
+        "later frames); heads = predict on the 1 + n references in one batch, the Reference",
+        "Module's frame-only parts once; baseline reads no reference: encode_frame + predict.",
         "Counted: convolutions and matrix products only.",
     ]
     return "\n".join(out)
