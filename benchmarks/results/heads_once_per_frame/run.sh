@@ -24,4 +24,10 @@ for round in 1 2; do
       --out $OUT/paper-$run-$round.json > $OUT/paper-$run-$round.log 2>&1)
   done
 done
+# flat memory over 1000 frames, both fusions
+for fusion in predictions features; do
+  PYTHONPATH=. $PY -m gcseg bench --preset tiny --sizes tiny --variants full --backbones resnet18 \
+    --objects 1 --refs 3 --frames 2 --repeats 1 --warmup 0 --memory-frames 500 --threads 2 \
+    --no-rgmp --reference-fusion $fusion --out $OUT/memory-$fusion.json > $OUT/memory-$fusion.log 2>&1
+done
 echo done > $OUT/DONE
