@@ -84,6 +84,7 @@ def _config_file(path: Path, root: str | None = None, **settings) -> Path:
     (["--frames", "-3"], ["--frames", "from 2 to 1000", "'-3'"]),
     (["--frames", "1001"], ["--frames", "from 2 to 1000", "'1001'"]),
     (["--frames", "24-100000"], ["--frames", "from 2 to 1000", "'24-100000'"]),
+    (["--size", "480x100000"], ["--size", "too large", "at most 4096", "'480x100000'"]),
 ])
 def test_make_synthetic_rejects_bad_counts_when_parsing(tmp_path, arguments, words):
     done = _gcseg("make-synthetic", "--out", tmp_path / "data", *arguments)
@@ -100,6 +101,8 @@ def test_make_synthetic_with_no_video_has_nothing_to_write(tmp_path):
 def test_negative_counts_of_the_training_commands_are_refused(tmp_path):
     _refused(_gcseg("segment", "--davis", tmp_path, "--checkpoint", tmp_path / "c.pt",
                     "--out", tmp_path / "r", "--refs", "-1"), "--refs", "'-1'")
+    _refused(_gcseg("segment", "--davis", tmp_path, "--checkpoint", tmp_path / "c.pt",
+                    "--out", tmp_path / "r", "--seed", "-1"), "--seed", "'-1'")
     _refused(_gcseg("train", "--config", "tiny", "--out", tmp_path / "run",
                     "--stop-after", "0"), "--stop-after", "'0'")
     _refused(_gcseg("train", "--config", "tiny", "--out", tmp_path / "run",

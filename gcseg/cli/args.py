@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+MAX_SIDE = 4096
+"""Largest side of a synthetic frame: DAVIS's full resolution is 1080p, and a video is drawn in
+memory as a whole, so more than 4K is a typo that would fill the memory."""
+
 
 def parse_size(text: str) -> tuple[int, int]:
+    """``HxW`` of a synthetic frame, each side in [32, :data:`MAX_SIDE`]."""
     try:
         height, width = (int(part) for part in text.lower().split("x"))
     except ValueError:
@@ -15,6 +20,9 @@ def parse_size(text: str) -> tuple[int, int]:
         ) from None
     if height < 32 or width < 32:
         raise argparse.ArgumentTypeError(f"size {text!r} is too small (at least 32x32)")
+    if height > MAX_SIDE or width > MAX_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"size {text!r} is too large (at most {MAX_SIDE} a side)")
     return height, width
 
 

@@ -93,7 +93,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                          help="what the Judgment Module pools: prev-mask E(I_t, M_t-1) against "
                               "E(I_0, M_0), or no-mask E(I_t, 0) against E(I_0, 0), one more "
                               "backbone pass per frame (default: config, prev-mask)")
-    segment.add_argument("--seed", type=int, help="reference sampling seed (default: config)")
+    segment.add_argument("--seed", type=count(0),
+                         help="reference sampling seed >= 0 (default: config)")
     segment.add_argument("--reference-encoding", choices=REFERENCE_ENCODINGS,
                          help="a segmented frame's features as a reference: cached "
                               "E(I_t, M_t-1) or own-mask E(I_t, M_t), one more backbone pass "
