@@ -59,6 +59,9 @@ def test_html_site_has_an_index_and_pages_with_figures(tool, tmp_path):
     assert "data:image/png;base64" in page                 # the figure is embedded
     assert 'href="01_other.html#top"' in page              # links go to pages, not .ipynb
     assert "solution ran" in page
+    assert page.count('jp-Notebook-cell celltag_solution"') == 1
+    assert "Show the solution code" in page
+    assert page.index("gcseg-solution-toggle") < page.index("</body>")
     site = json.loads((out / "site.json").read_text())
     assert [p["page"] for p in site["pages"]] == ["00_fixture.html", "01_other.html"]
 
@@ -67,7 +70,8 @@ def test_html_site_has_an_index_and_pages_with_figures(tool, tmp_path):
     assert (out / "01_other.html").is_file()
     assert tool.main(["html", "--out", str(out), "--overwrite", "--no-solutions",
                       str(paths[0])]) == 0
-    assert "solution ran" not in (out / "00_fixture.html").read_text()
+    student = (out / "00_fixture.html").read_text()
+    assert "solution ran" not in student and "Show the solution code" not in student
     assert not (out / "01_other.html").exists()
 
 

@@ -87,8 +87,32 @@ def _linked_pages(body: str) -> str:
                   lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
 
 
+HIDDEN_SOLUTIONS = """<style>.gcseg-hidden{display:none}
+.gcseg-solution-toggle{margin:0.3em 0 0.3em 5em;font-size:90%}</style>
+<script>
+// The solution cells' code starts hidden, as in JupyterLab (nbconvert shows it): a button
+// shows or hides it; the outputs stay visible.
+document.querySelectorAll(".celltag_solution.jp-CodeCell").forEach(function (cell) {
+  var input = cell.querySelector(".jp-Cell-inputWrapper");
+  if (!input) { return; }
+  input.classList.add("gcseg-hidden");
+  var button = document.createElement("button");
+  button.className = "gcseg-solution-toggle";
+  button.textContent = "Show the solution code";
+  button.addEventListener("click", function () {
+    var hidden = input.classList.toggle("gcseg-hidden");
+    button.textContent = hidden ? "Show the solution code" : "Hide the solution code";
+  });
+  cell.insertBefore(button, cell.firstChild);
+});
+</script>
+"""
+"""Appended to a page with solutions: their code collapsed behind a button."""
+
+
 def render_page(notebook: nbformat.NotebookNode, solutions: bool) -> str:
-    """One executed notebook as a standalone HTML page (figures embedded)."""
+    """One executed notebook as a standalone HTML page (figures embedded); with
+    ``solutions`` their code starts hidden behind a button (:data:`HIDDEN_SOLUTIONS`)."""
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
@@ -97,6 +121,9 @@ def render_page(notebook: nbformat.NotebookNode, solutions: bool) -> str:
     config.TagRemovePreprocessor.remove_cell_tags = set() if solutions else {SOLUTION_TAG}
     exporter = HTMLExporter(config=config, template_name="lab")
     body, _ = exporter.from_notebook_node(notebook)
+    if solutions:
+        head, tail = body.rsplit("</body>", 1)
+        body = head + HIDDEN_SOLUTIONS + "</body>" + tail
     return _linked_pages(body)
 
 

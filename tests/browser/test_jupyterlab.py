@@ -27,31 +27,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, REQUIRED, missing
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 OPENED = ["00_vos_davis_and_metrics", "02_coseg_module", "04_reference_module",
           "07_adaptive_search", "08_inference_and_evaluation"]
-CHROMIUM = os.environ.get("GCSEG_CHROMIUM", "/usr/bin/chromium")
-REQUIRED = os.environ.get("GCSEG_BROWSER_TEST") == "1"
 NOTEBOOK_TIMEOUT_S = 600
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-def _missing() -> str | None:
-    if not Path(CHROMIUM).is_file():
-        return f"{CHROMIUM} not found (apt-get install chromium)"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -e '.[browser]')"
-    return None
-
-
 if not REQUIRED:
     pytestmark.append(pytest.mark.skip(reason="browser test: run it with make test-browser"))
-elif _missing():
-    pytest.fail(f"make test-browser: {_missing()}", pytrace=False)
+elif missing():
+    pytest.fail(f"make test-browser: {missing()}", pytrace=False)
 
 
 def _free_port() -> int:
