@@ -557,3 +557,26 @@ def test_broadcast_attend_reads_each_reference_block_against_the_frame_rows():
     torch.testing.assert_close(broadcast_attend(features, vectors), expected)
     with pytest.raises(ValueError, match="multiple"):
         broadcast_attend(features, torch.randn(3, 3))
+
+
+def test_coseg_resizes_each_level_once_and_skips_the_level_maps_on_request():
+    """G from the levels resized before they are attended equals G from the attended levels
+    resized (bilinear resizing is linear, channel by channel); ``levels=False`` leaves out the
+    per-level maps only."""
+    torch.manual_seed(0)
+    channels = {"res2": 4, "res3": 6, "res4": 8}
+    module = CoSegmentation(channels, ("res2", "res3", "res4"), out_dim=5, grid_level="res4")
+    features = {"res2": torch.randn(2, 4, 16, 24), "res3": torch.randn(2, 6, 8, 12),
+                "res4": torch.randn(2, 8, 4, 6)}
+    vectors = {level: torch.randn(6, c) for level, c in channels.items()}  # 3 references x 2
+    G, levels = module(features, vectors)
+    resized = [torch.nn.functional.interpolate(broadcast_attend(features[level], vectors[level]),
+                                               size=(4, 6), mode="bilinear",
+                                               align_corners=False)
+               for level in ("res2", "res3", "res4")]
+    torch.testing.assert_close(G, module.project(torch.cat(resized, dim=1)), atol=1e-5,
+                               rtol=1e-5)
+    assert levels["res2"].shape == (6, 4, 16, 24)
+    G_only, none = module(features, vectors, levels=False)
+    assert none == {}
+    torch.testing.assert_close(G_only, G)

@@ -8,6 +8,7 @@ runs the backbone pass and the heads through ``torch.compile``.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -36,8 +37,11 @@ class ModelRunner:
         self.model.extractor.to(memory_format=self.memory_format)
         self.amp = speed.amp and device.type == "cuda"
         encode: Callable[..., FrameFeatures] = self.model.encode_frame
-        heads: Callable[..., tuple[torch.Tensor, Any]] = self.model.predict
-        mean_heads: Callable[..., tuple[torch.Tensor, Any]] = self.model.predict_mean
+        # without the co-segmentation's per-level maps, which only the figures read
+        heads: Callable[..., tuple[torch.Tensor, Any]] = functools.partial(
+            self.model.predict, levels=False)
+        mean_heads: Callable[..., tuple[torch.Tensor, Any]] = functools.partial(
+            self.model.predict_mean, levels=False)
         if speed.compile:
             options = {} if speed.compile is True else dict(speed.compile)
             encode, heads, mean_heads = (torch.compile(fn, **options)

@@ -90,26 +90,36 @@ class CoSegmentation(nn.Module):
         return out
 
     def forward(
-        self, features: Mapping[str, Tensor], other_vectors: Mapping[str, Tensor]
+        self, features: Mapping[str, Tensor], other_vectors: Mapping[str, Tensor],
+        levels: bool = True,
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """Attend ``features`` with the other frame's vectors.
+
+        The levels are resized to the grid before they are attended: the bilinear resize is
+        linear and works channel by channel, so ``resize(F_l) ⊙ f_l`` equals
+        ``resize(F_l ⊙ f_l)`` (up to float rounding), and a frame read against m references
+        resizes its finer levels once instead of m times.
 
         Args:
             features: ``{level: (B_f, C_l, H_l, W_l)}`` of this frame (F1 for G1).
             other_vectors: ``{level: (B, C_l)}`` of the other frame (f2 for G1); B is B_f
                 or a multiple of it (see :func:`broadcast_attend`).
 
+            levels: also return the per-level attended maps at their own size (the notebooks'
+                figures); ``False`` skips them (the inference engine).
+
         Returns:
             ``G`` (B, d, H, W) on the grid of ``grid_level`` and the per-level attended maps
-            ``{level: (B, C_l, H_l, W_l)}`` before resizing.
+            ``{level: (B, C_l, H_l, W_l)}`` before resizing (empty with ``levels=False``).
         """
         size = features[self.grid_level].shape[-2:]
-        attended, resized = {}, []
+        attended, parts = {}, []
         for level in self.levels:
-            g = broadcast_attend(features[level], other_vectors[level])  # (B, C_l, H_l, W_l)
-            attended[level] = g
-            if g.shape[-2:] != size:
-                g = F.interpolate(g, size=size, mode="bilinear", align_corners=False)
-            resized.append(g)
-        G = self.project(torch.cat(resized, dim=1))  # (B, d, H, W)
+            x = features[level]  # (B_f, C_l, H_l, W_l)
+            if levels:
+                attended[level] = broadcast_attend(x, other_vectors[level])
+            if x.shape[-2:] != size:  # once per frame row, not per reference
+                x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+            parts.append(broadcast_attend(x, other_vectors[level]))  # (B, C_l, H, W)
+        G = self.project(torch.cat(parts, dim=1))  # (B, d, H, W)
         return G, attended

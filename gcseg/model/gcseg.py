@@ -162,7 +162,7 @@ class GCSeg(nn.Module):
                                 object_vector=self.judgment.pool(top, mask).vector)
 
     def predict(self, features: FrameFeatures, refs: ReferenceSummary | None = None,
-                with_aux: bool = False) -> tuple[Tensor, Internals]:
+                with_aux: bool = False, levels: bool = True) -> tuple[Tensor, Internals]:
         """``M_t`` from the current frame's features and cached reference summaries.
 
         Args:
@@ -173,6 +173,8 @@ class GCSeg(nn.Module):
                 B_f rows). Invalid references are computed anyway (with ``r = 0``): skip them
                 with ``refs.valid``.
             with_aux: also run the auxiliary decoder (``internals.aux``).
+            levels: keep the co-segmentation's per-level attended maps
+                (``internals.coseg_levels``, for the figures); the engine skips them.
 
         Returns:
             prob (max(B_f, B_r), 1, H, W) foreground probability of M_t, and the
@@ -182,11 +184,11 @@ class GCSeg(nn.Module):
             raise ValueError(f"variant {self.variant!r} needs reference summaries")
         if refs is not None:
             features, refs = _broadcast(features, refs)
-        main, internals = self._heads(features, refs, with_aux)
+        main, internals = self._heads(features, refs, with_aux, levels)
         return main.prob, internals
 
-    def predict_mean(self, features: FrameFeatures, refs: ReferenceSummary, weights: Tensor
-                     ) -> tuple[Tensor, Internals]:
+    def predict_mean(self, features: FrameFeatures, refs: ReferenceSummary, weights: Tensor,
+                     levels: bool = True) -> tuple[Tensor, Internals]:
         """``M_t`` from the weighted mean of the decoder inputs over the references: the heads
         before the decoder run per (reference, frame row), the decoder once per frame row.
 
@@ -199,6 +201,7 @@ class GCSeg(nn.Module):
             refs: batch m·B_f, reference-major (row j against frame row j mod B_f).
             weights: (m, B_f) the weight of each reference for each frame row (each column
                 summing to 1; zero for an invalid reference).
+            levels: as in :meth:`predict`.
 
         Returns:
             prob (B_f, 1, H, W), and the :class:`Internals` of the m·B_f (reference, frame
@@ -210,7 +213,7 @@ class GCSeg(nn.Module):
         if refs.batch_size % rows or weights.shape != (refs.batch_size // rows, rows):
             raise ValueError(f"weights {tuple(weights.shape)} must be (m, B_f) for references "
                              f"batch {refs.batch_size} = m x features batch {rows}")
-        x, internals = self._decoder_input(features, refs)  # (m * B_f, C_in, h, w)
+        x, internals = self._decoder_input(features, refs, levels)  # (m * B_f, C_in, h, w)
         per_reference = x.view(weights.shape[0], rows, *x.shape[1:])
         mean = (per_reference * weights.to(x.dtype)[:, :, None, None, None]).sum(dim=0)
         main = self.decoder(mean, features.image_size)
@@ -270,17 +273,17 @@ class GCSeg(nn.Module):
 
     # --- shared heads ------------------------------------------------------------------------
 
-    def _decoder_input(self, features: FrameFeatures, refs: ReferenceSummary | None
-                       ) -> tuple[Tensor, dict]:
+    def _decoder_input(self, features: FrameFeatures, refs: ReferenceSummary | None,
+                       levels: bool = True) -> tuple[Tensor, dict]:
         """Co-segmentation / Reference Module: the decoder input concat(G, R) (or the top
         level for ``baseline``) and the internals; refs of the features' batch or a multiple
         of it."""
         top = features[self.top_level]  # (B_f, C, h, w)
         parts, internals = [], {}
         if self.coseg is not None:
-            G, levels = self.coseg(features, refs.f)  # (B, d, h, w)
+            G, attended = self.coseg(features, refs.f, levels)  # (B, d, h, w)
             parts.append(G)
-            internals.update(coseg_vectors=dict(refs.f), coseg_levels=levels, G=G)
+            internals.update(coseg_vectors=dict(refs.f), coseg_levels=attended, G=G)
         if self.reference is not None:
             R, ref_internals = self.reference(top, refs.r)  # (B, d, h, w)
             parts.append(R)
@@ -289,9 +292,9 @@ class GCSeg(nn.Module):
         return (torch.cat(parts, dim=1) if parts else top), internals
 
     def _heads(self, features: FrameFeatures, refs: ReferenceSummary | None,
-               with_aux: bool) -> tuple[DecoderOutput, Internals]:
+               with_aux: bool, levels: bool = True) -> tuple[DecoderOutput, Internals]:
         """Co-segmentation / Reference Module -> decoder(s)."""
-        x, internals = self._decoder_input(features, refs)
+        x, internals = self._decoder_input(features, refs, levels)
         main = self.decoder(x, features.image_size)
         aux = None
         if with_aux and self.aux_decoder is not None:
