@@ -19,13 +19,12 @@ over the rounds (J&F does not change between rounds: inference is deterministic)
 
 from __future__ import annotations
 
-import argparse
 import copy
 import statistics
 import sys
-from pathlib import Path
 
-from gcseg.checkpoint import SHIPPED_CHECKPOINT, load_model
+from gcseg.checkpoint import load_model
+from gcseg.cli.args import checkpoint_report_parser, report_is_kept
 from gcseg.config import REFERENCE_ENCODINGS, REFERENCE_FUSIONS
 from gcseg.data import DavisDataset
 from gcseg.files import write_json
@@ -37,18 +36,12 @@ CHOICES = {"reference_encoding": REFERENCE_ENCODINGS, "reference_fusion": REFERE
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--davis", type=Path, required=True, help="dataset root")
+    parser = checkpoint_report_parser(__doc__.splitlines()[0])
     parser.add_argument("--split", default="val")
-    parser.add_argument("--checkpoint", type=Path, default=SHIPPED_CHECKPOINT)
     parser.add_argument("--choice", choices=list(CHOICES), default="reference_encoding")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each value")
-    parser.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
-    parser.add_argument("--out", type=Path, required=True, help="JSON report")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     args = parser.parse_args(argv)
-    if args.out.exists() and not args.overwrite:
-        print(f"error: {args.out} exists (pass --overwrite to replace it)", file=sys.stderr)
+    if report_is_kept(args.out, args.overwrite):
         return 2
     configure_threads()
     device = pick_device(args.device)

@@ -13,12 +13,12 @@ and at the calibrated τ, recording J&F, the rejection rate and the median judgm
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-from gcseg.checkpoint import SHIPPED_CHECKPOINT, load_model
+from gcseg.checkpoint import load_model
+from gcseg.cli.args import checkpoint_report_parser, report_is_kept
 from gcseg.config import JUDGMENT_FEATURES, JUDGMENT_THRESHOLD
 from gcseg.data import DavisDataset
 from gcseg.files import write_json
@@ -44,15 +44,8 @@ def _row(segmenter: VideoSegmenter, dataset: DavisDataset, name: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--davis", type=Path, required=True, help="dataset root")
-    parser.add_argument("--checkpoint", type=Path, default=SHIPPED_CHECKPOINT)
-    parser.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
-    parser.add_argument("--out", type=Path, required=True, help="JSON report")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    args = parser.parse_args(argv)
-    if args.out.exists() and not args.overwrite:
-        print(f"error: {args.out} exists (pass --overwrite to replace it)", file=sys.stderr)
+    args = checkpoint_report_parser(__doc__.splitlines()[0]).parse_args(argv)
+    if report_is_kept(args.out, args.overwrite):
         return 2
     configure_threads()
     device = pick_device(args.device)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 MAX_SIDE = 4096
@@ -54,6 +55,29 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="split", default="val", help="split (default: val)")
     parser.add_argument("--year", default="2017", choices=["2016", "2017"])
     parser.add_argument("--resolution", default="480p", help="resolution folder (default 480p)")
+
+
+def checkpoint_report_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments shared by the scripts that score a checkpoint on a dataset into a JSON
+    report (``benchmarks/bench_*.py``): ``--davis``, ``--checkpoint`` (default: the shipped
+    model), ``--device``, ``--out`` and ``--overwrite``; add the script's own to it."""
+    from gcseg.checkpoint import SHIPPED_CHECKPOINT
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--davis", type=Path, required=True, help="dataset root")
+    parser.add_argument("--checkpoint", type=Path, default=SHIPPED_CHECKPOINT)
+    parser.add_argument("--device", help="cpu, cuda ... (default: CUDA when present)")
+    parser.add_argument("--out", type=Path, required=True, help="JSON report")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    return parser
+
+
+def report_is_kept(out: Path, overwrite: bool) -> bool:
+    """``True`` (after saying so on stderr) when ``out`` exists and may not be replaced."""
+    if out.exists() and not overwrite:
+        print(f"error: {out} exists (pass --overwrite to replace it)", file=sys.stderr)
+        return True
+    return False
 
 
 def count(minimum: int):
