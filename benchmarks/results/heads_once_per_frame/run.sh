@@ -31,3 +31,8 @@ for fusion in predictions features; do
     --no-rgmp --reference-fusion $fusion --out $OUT/memory-$fusion.json > $OUT/memory-$fusion.log 2>&1
 done
 echo done > $OUT/DONE
+# Later, at 16da6d8 (the co-segmentation's levels resized once per frame), the tiny heads again,
+# "after" and "features" alternating, two rounds, into tiny-resize-{after,features}-{1,2}.json:
+#   python -m gcseg bench --preset tiny --sizes tiny paper --variants full --backbones resnet18 \
+#     resnet101 --frames 4 --repeats 3 --warmup 1 --objects 1 --refs 3 --memory-frames 0 \
+#     --threads 2 --no-rgmp [--reference-fusion features]
