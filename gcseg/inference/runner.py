@@ -18,7 +18,18 @@ import torch
 from gcseg.inference.options import SpeedOptions
 from gcseg.model import FrameFeatures, GCSeg, ReferenceSummary
 
-__all__ = ["ModelRunner"]
+__all__ = ["ModelRunner", "frame_on_device"]
+
+
+def frame_on_device(frame: np.ndarray, device: torch.device,
+                    memory_format: torch.memory_format = torch.contiguous_format
+                    ) -> torch.Tensor:
+    """``(H, W, 3)`` uint8 -> ``(1, 3, H, W)`` float in [0, 1] on ``device``: as
+    :func:`gcseg.data.transforms.to_tensor_image`, but the uint8 frame goes to the device first
+    (a quarter of the bytes over the bus) and is converted there."""
+    image = torch.from_numpy(np.array(frame, dtype=np.uint8)).to(device)
+    return image.permute(2, 0, 1)[None].float().div_(255.0).contiguous(
+        memory_format=memory_format)
 
 
 class ModelRunner:
@@ -53,11 +64,9 @@ class ModelRunner:
         return x.contiguous(memory_format=self.memory_format)
 
     def image(self, frame: np.ndarray) -> torch.Tensor:
-        """``(H, W, 3)`` uint8 -> ``(1, 3, H, W)`` float in [0, 1], one for the K objects: as
-        :func:`gcseg.data.transforms.to_tensor_image`, but the uint8 frame goes to the device
-        first (a quarter of the bytes over the bus) and is converted there."""
-        image = torch.from_numpy(np.array(frame, dtype=np.uint8)).to(self.device)
-        return self.layout(image.permute(2, 0, 1)[None].float().div_(255.0))
+        """The frame ``(1, 3, H, W)`` on the device in the backbone's layout, one for the K
+        objects (:func:`frame_on_device`)."""
+        return frame_on_device(frame, self.device, self.memory_format)
 
     def object_masks(self, labels: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """``(H, W)`` id labels -> ``(K, 1, H, W)`` binary masks, one per object."""

@@ -244,7 +244,8 @@ class Internals:
         decoder_input: (B, C_in, h, w) what the main decoder read.
         coseg_vectors: ``{level: (B, C_l)}`` the OTHER frame's attention vectors that attended
             this frame (f2 for M_t); empty without Co-segmentation Module.
-        coseg_levels: ``{level: (B, C_l, H_l, W_l)}`` ``F_l ⊙ f_other`` per level.
+        coseg_levels: ``{level: (B, C_l, H_l, W_l)}`` ``F_l ⊙ f_other`` per level (empty when
+            not asked for: the engine and the training forward skip them).
         G: (B, d, h, w) the co-segmentation output, or ``None``.
         reference: D1, attention (eq. 1), D1' (eq. 2), R1, R2, R, or ``None``.
         roi_boxes: (B, 10, 4) the reference's ROI boxes (image pixels), or ``None``.

@@ -116,10 +116,12 @@ class CoSegmentation(nn.Module):
         attended, parts = {}, []
         for level in self.levels:
             x = features[level]  # (B_f, C_l, H_l, W_l)
+            small = x  # on the grid; a finer level resized once per frame row, not per reference
+            if x.shape[-2:] != size:
+                small = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+            part = broadcast_attend(small, other_vectors[level])  # (B, C_l, H, W)
+            parts.append(part)
             if levels:
-                attended[level] = broadcast_attend(x, other_vectors[level])
-            if x.shape[-2:] != size:  # once per frame row, not per reference
-                x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-            parts.append(broadcast_attend(x, other_vectors[level]))  # (B, C_l, H, W)
+                attended[level] = part if small is x else broadcast_attend(x, other_vectors[level])
         G = self.project(torch.cat(parts, dim=1))  # (B, d, H, W)
         return G, attended

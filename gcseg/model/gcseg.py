@@ -238,7 +238,9 @@ class GCSeg(nn.Module):
 
     def forward(self, target_img: Tensor, target_prev_mask: Tensor | None,
                 ref_img: Tensor | None = None, ref_mask: Tensor | None = None) -> TrainOutput:
-        """Training forward on pairs: the four outputs of eq. 3 (those the variant has).
+        """Training forward on pairs: the four outputs of eq. 3 (those the variant has). The
+        internals' per-level co-segmentation maps are left empty (the loss reads none;
+        :meth:`predict` gives them).
 
         Args:
             target_img: I_t (B, 3, H, W); target_prev_mask: M_{t-1} (B, 1, H, W) or ``None``.
@@ -262,7 +264,8 @@ class GCSeg(nn.Module):
         # (r_{t-n}, f_t) -> M_{t-n}. One pass through the heads, the same code as predict.
         as_other = dataclasses.replace(reference, f=target_vectors)
         stacked = ReferenceSummary.cat([reference, as_other])
-        main, internals = self._heads(both, stacked, with_aux=self.aux_decoder is not None)
+        main, internals = self._heads(both, stacked, with_aux=self.aux_decoder is not None,
+                                      levels=False)  # the loss reads no per-level map
         internals_t, internals_ref = _block(internals, 0, batch), _block(internals, 1, batch)
         return TrainOutput(
             m_t=_block(main, 0, batch), m_ref=_block(main, 1, batch),

@@ -84,8 +84,10 @@ def constant_map_convolution(r: Tensor, weight: Tensor, size: tuple[int, int],
 def bottom_convolution(conv: nn.Conv2d, features: Tensor, r: Tensor) -> Tensor:
     """``conv(concat(F, tile(r)))`` computed as ``conv_F(F) + conv_r(tile(r))``: equal up to
     float rounding, without building the (B, C, H, W) tiled map, and the ``r`` half costs
-    O(C' C k²) per row instead of O(C' C k² H W)."""
-    out = bottom_frame_half(conv, features)
+    O(C' C k²) per row instead of O(C' C k² H W). ``features`` (B_f, C, H, W) and ``r``
+    (B, C) with B a multiple of B_f (:func:`per_reference`): the ``F`` half runs once per
+    frame row."""
+    out = per_reference(bottom_frame_half(conv, features), r.shape[0])
     return out + bottom_reference_half(conv, r, tuple(features.shape[-2:])).to(out.dtype)
 
 
@@ -183,10 +185,7 @@ class ReferenceModule(nn.Module):
         d1 = self.similarity_map(f_prime, r_prime)
         attention, d1_attended = attend_similarity(d1)  # eq. 1, eq. 2
         r1 = f_prime + d1_attended  # (B, C', H, W)
-        conv = self.bottom[0]  # of [F, tile(r)], split into its F and r halves
-        frame_half = per_reference(bottom_frame_half(conv, features), batch)
-        convolved = frame_half + bottom_reference_half(
-            conv, r, tuple(features.shape[-2:])).to(frame_half.dtype)
+        convolved = bottom_convolution(self.bottom[0], features, r)  # [F, tile(r)] conv
         r2 = self.bottom[2](self.bottom[1](convolved))  # norm, ReLU: (B, C', H, W)
         out = self.fuse(torch.cat([r1, r2], dim=1))  # (B, C', H, W)
         return out, ReferenceInternals(D1=d1, attention=attention, D1_attended=d1_attended,

@@ -35,6 +35,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gcseg.inference.objects import merge_objects
+from gcseg.inference.options import AMP_DTYPES
+from gcseg.inference.runner import frame_on_device
 from gcseg.model.decoder import GlobalConvBlock, ResidualBlock
 from gcseg.model.feature_extractor import FeatureExtractor
 from gcseg.speed.timing import synchronize
@@ -106,45 +109,40 @@ class RGMPPeer(nn.Module):
         return torch.softmax(logits, dim=1)[:, 1:2, :height, :width]
 
 
-def _image(frame: np.ndarray, device: torch.device, memory_format: torch.memory_format
-           ) -> Tensor:
-    image = torch.from_numpy(np.asarray(frame, dtype=np.uint8)).to(device)
-    return image.permute(2, 0, 1)[None].float().div_(255.0).contiguous(
-        memory_format=memory_format)
-
-
 @torch.inference_mode()
 def rgmp_seconds_per_frame(peer: RGMPPeer, frames: list[np.ndarray], first_mask: np.ndarray,
                            device: torch.device | str = "cpu", warmup: int = 1,
                            channels_last: bool = True, dtype: str = "float32"
                            ) -> tuple[float, list[float]]:
     """Median seconds per frame of ``peer`` over ``frames[1 + warmup:]``, and every
-    frame's seconds: pixels to tensor, both streams' decoder, the merge of the objects (argmax
-    over ``[0.5, p_1, ..., p_K]``) and the next frame's masks. ``first_mask`` (H, W) ids
-    1..K; the reference stream (frame 0) is encoded before the clock starts. ``dtype``
-    ``float16``/``bfloat16``: CUDA autocast, as the benchmark runs GCSeg."""
+    frame's seconds: pixels to tensor, both streams' decoder, the merge of the objects (the
+    engine's :func:`~gcseg.inference.merge_objects`) and the next frame's masks.
+    ``first_mask`` (H, W) ids 1..K; the reference stream (frame 0) is encoded before the clock
+    starts. ``dtype`` ``float16``/``bfloat16``: CUDA autocast, as the benchmark runs GCSeg."""
     device = torch.device(device)
-    autocast = (torch.autocast(device.type, dtype=getattr(torch, dtype))
+    autocast = (torch.autocast(device.type, dtype=AMP_DTYPES[dtype])
                 if dtype != "float32" else contextlib.nullcontext())
     if len(frames) < 2 + warmup:
         raise ValueError(f"{len(frames)} frames: at least {2 + warmup} for warmup={warmup}")
     layout = torch.channels_last if channels_last else torch.contiguous_format
     peer = peer.to(device).eval()
     peer.encoder.to(memory_format=layout)
-    ids = torch.arange(1, int(first_mask.max()) + 1, device=device).view(-1, 1, 1, 1)
-    masks = (torch.from_numpy(first_mask).to(device)[None, None] == ids).float()
+    ids = torch.arange(1, int(first_mask.max()) + 1, device=device, dtype=torch.uint8)
+
+    def object_masks(labels: Tensor) -> Tensor:  # (H, W) ids -> (K, 1, H, W)
+        return (labels[None, None] == ids.view(-1, 1, 1, 1)).float().contiguous(
+            memory_format=layout)
+
+    masks = object_masks(torch.from_numpy(first_mask).to(device))
     with autocast:
-        reference = peer.encode_reference(_image(frames[0], device, layout),
-                                          masks.contiguous(memory_format=layout))
+        reference = peer.encode_reference(frame_on_device(frames[0], device, layout), masks)
     seconds = []
     for frame in frames[1:]:
         start = time.perf_counter()
         with autocast:
-            prob = peer(_image(frame, device, layout), masks.contiguous(memory_format=layout),
+            prob = peer(frame_on_device(frame, device, layout), masks,
                         reference)  # (K, 1, H, W)
-        background = torch.full_like(prob[:1], 0.5)
-        labels = torch.cat([background, prob]).argmax(dim=0)  # (1, H, W)
-        masks = (labels[None] == ids).float()
+        masks = object_masks(merge_objects(prob, ids))
         synchronize(device)
         seconds.append(time.perf_counter() - start)
     return statistics.median(seconds[warmup:]), seconds
