@@ -118,17 +118,39 @@ def _shut_down_kernels(url: str, token: str) -> None:
         urllib.request.urlopen(request).close()
 
 
-def _accept_kernel(page) -> None:
-    """Start the notebook's kernel (python3), answering the kernel dialog when Lab asks."""
+def _kernel_of(url: str, token: str, name: str) -> tuple[str, str] | None:
+    """(kernel id, execution state) of the notebook's session on the server, or None."""
+    request = urllib.request.Request(f"{url}/api/sessions",
+                                     headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request) as answer:
+        sessions = json.load(answer)
+    for session in sessions:
+        if session["path"].endswith(f"{name}.ipynb") and session.get("kernel"):
+            return session["kernel"]["id"], session["kernel"].get("execution_state", "")
+    return None
+
+
+def _accept_kernel(page, url: str, token: str, name: str) -> None:
+    """Start the notebook's kernel (python3), answering the kernel dialog when Lab asks, and
+    wait until the kernel is settled: in a fresh JupyterLab the first notebook's kernel can be
+    started, shut down and replaced within two seconds, and a Run All sent in between runs
+    one cell only (the rest stay unrun). Settled: the page shows idle and the server's session
+    has kept the same idle kernel for 3 s."""
     deadline = time.monotonic() + 120
+    kernel, since = None, time.monotonic()
     while time.monotonic() < deadline:
         dialog = page.locator(".jp-Dialog:has-text('Select Kernel') .jp-mod-accept")
         if dialog.count():
             dialog.first.click()
-        if page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
+        now = _kernel_of(url, token, name)
+        if now != kernel:
+            kernel, since = now, time.monotonic()
+        idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count()
+        if idle and kernel is not None and kernel[1] == "idle" \
+                and time.monotonic() - since >= 3:
             return
         page.wait_for_timeout(500)
-    pytest.fail("the notebook's kernel did not start within 120 s")
+    pytest.fail("the notebook's kernel did not settle within 120 s")
 
 
 def _run_all(page) -> None:
@@ -210,7 +232,7 @@ def test_explorers_render_and_respond(lab, browser, name):
         page.goto(f"{url}/lab/workspaces/{name}/tree/{name}.ipynb?token={token}",
                   timeout=120_000)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        _accept_kernel(page)
+        _accept_kernel(page, url, token, name)
         _run_all(page)
         _wait_until_done(page, _shown_code_cells(name))
         assert _errors(page) == [], f"{name}: error outputs after Run All"
