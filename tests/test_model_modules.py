@@ -12,7 +12,7 @@ from torch import nn
 
 from gcseg.config import JUDGMENT_THRESHOLD
 from gcseg.model import feature_extractor as fe
-from gcseg.model.coseg import CoSegmentation, broadcast_attend
+from gcseg.model.coseg import CoSegmentation, attend_and_project, broadcast_attend
 from gcseg.model.decoder import ASPP, Decoder, GlobalConvBlock, ResidualBlock
 from gcseg.model.feature_extractor import FeatureExtractor, WeightsUnavailableError
 from gcseg.model.judgment import JudgmentModule
@@ -521,6 +521,25 @@ def test_reference_bottom_stream_equals_the_convolution_of_the_concatenation():
 
 
 @pytest.mark.parametrize("similarity", ["matmul", "per_channel"])
+def test_reference_fusion_equals_the_convolution_of_the_concatenation(similarity):
+    """R = conv block(concat(R1, R2)), computed as the F' term once per frame row plus the D1'
+    and R2 terms per reference (D1' of one channel by the summed taps): the same values and
+    gradients as the plain concatenation, also for 3 references of 2 frame rows."""
+    torch.manual_seed(0)
+    module = ReferenceModule(8, dim=6, similarity=similarity)
+    features = torch.randn(2, 8, 5, 7, requires_grad=True)
+    r = torch.randn(6, 8, requires_grad=True)
+    out, internals = module(features, r)
+    plain = module.fuse(torch.cat([internals.R1, internals.R2], dim=1))
+    torch.testing.assert_close(out, plain, atol=1e-5, rtol=1e-5)
+    grads = torch.autograd.grad(out.square().sum(), (features, r, module.fuse[0].weight),
+                                retain_graph=True)  # R1 and R2 are shared with ``plain``
+    plain_grads = torch.autograd.grad(plain.square().sum(), (features, r, module.fuse[0].weight))
+    for mine, theirs in zip(grads, plain_grads, strict=True):
+        torch.testing.assert_close(mine, theirs, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("similarity", ["matmul", "per_channel"])
 def test_reference_module_reads_m_references_against_each_frame_row(similarity):
     """Frame rows (B_f = 2 objects) against 3 references each (6 rows of r, reference-major):
     the frame-only parts computed once give what the module gives on repeated features,
@@ -557,6 +576,29 @@ def test_broadcast_attend_reads_each_reference_block_against_the_frame_rows():
     torch.testing.assert_close(broadcast_attend(features, vectors), expected)
     with pytest.raises(ValueError, match="multiple"):
         broadcast_attend(features, torch.randn(3, 3))
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_attention_folded_into_the_projection_equals_the_attended_map_projected(bias):
+    """conv1x1(F ⊙ f) as (W diag(f)) F: 2 frame rows against 3 references each, values and
+    gradients as the plain attended map through the convolution."""
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(6, 4, 1, bias=bias)
+    features = torch.randn(2, 6, 3, 5, requires_grad=True)
+    vector = torch.randn(6, 6, requires_grad=True)
+    mine = attend_and_project(conv, features, vector)
+    plain = conv(broadcast_attend(features, vector))
+    torch.testing.assert_close(mine, plain, atol=1e-5, rtol=1e-5)
+    inputs = (features, vector, conv.weight)
+    grads = torch.autograd.grad(mine.square().sum(), inputs)
+    plain_grads = torch.autograd.grad(plain.square().sum(), inputs)
+    for a, b in zip(grads, plain_grads, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+    channels_last = features.detach().contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(attend_and_project(conv, channels_last, vector), plain,
+                               atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="multiple"):
+        attend_and_project(conv, features, torch.randn(3, 6))
 
 
 def test_coseg_resizes_each_level_once_and_skips_the_level_maps_on_request():

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from gcseg.config import COSEG_ACTIVATIONS, CosegActivation, Level, Norm
 from gcseg.model.blocks import ConvBlock
 
-__all__ = ["CoSegmentation", "broadcast_attend"]
+__all__ = ["CoSegmentation", "attend_and_project", "broadcast_attend"]
 
 
 def broadcast_attend(features: Tensor, vector: Tensor) -> Tensor:
@@ -45,6 +45,28 @@ def broadcast_attend(features: Tensor, vector: Tensor) -> Tensor:
         return features * vector[:, :, None, None]
     blocks = vector.reshape(batch // rows, rows, vector.shape[1], 1, 1)
     return (features[None] * blocks).flatten(0, 1)
+
+
+def attend_and_project(conv: nn.Conv2d, features: Tensor, vector: Tensor) -> Tensor:
+    """``conv1x1(features ⊙ vector)`` as ``(W diag(vector)) features``: the vector scales the
+    1x1 convolution's weights (d x C numbers per row) instead of the map (C x H x W), so the
+    attended map is never built and the frame rows are read as they are by every reference.
+    Equal up to float rounding.
+
+    ``features`` (B_f, C, H, W), ``vector`` (B, C) with B a multiple of B_f (row j attends
+    frame row j mod B_f, as :func:`broadcast_attend`) -> (B, d, H, W)."""
+    rows, batch = features.shape[0], vector.shape[0]
+    if vector.dim() != 2 or vector.shape[1] != features.shape[1] or batch % rows:
+        raise ValueError(f"vector {tuple(vector.shape)} must be (B, C) of features "
+                         f"{tuple(features.shape)}, B a multiple of the features' batch")
+    weight = conv.weight[:, :, 0, 0]  # (d, C)
+    scaled = weight[None] * vector.to(weight.dtype)[:, None, :]  # (B, d, C)
+    blocks = scaled.view(batch // rows, rows, *weight.shape)  # (m, B_f, d, C), reference-major
+    out = blocks.to(features.dtype) @ features.flatten(2)  # (m, B_f, d, H·W)
+    out = out.view(batch, weight.shape[0], *features.shape[-2:])  # (B, d, H, W)
+    if conv.bias is not None:
+        out = out + conv.bias[:, None, None].to(out.dtype)
+    return out
 
 
 class CoSegmentation(nn.Module):
@@ -98,7 +120,8 @@ class CoSegmentation(nn.Module):
         The levels are resized to the grid before they are attended: the bilinear resize is
         linear and works channel by channel, so ``resize(F_l) ⊙ f_l`` equals
         ``resize(F_l ⊙ f_l)`` (up to float rounding), and a frame read against m references
-        resizes its finer levels once instead of m times.
+        resizes its finer levels once instead of m times. The attention and the projection's
+        1x1 convolution are one product (:func:`attend_and_project`).
 
         Args:
             features: ``{level: (B_f, C_l, H_l, W_l)}`` of this frame (F1 for G1).
@@ -119,9 +142,10 @@ class CoSegmentation(nn.Module):
             small = x  # on the grid; a finer level resized once per frame row, not per reference
             if x.shape[-2:] != size:
                 small = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-            part = broadcast_attend(small, other_vectors[level])  # (B, C_l, H, W)
-            parts.append(part)
+            parts.append(small)
             if levels:
-                attended[level] = part if small is x else broadcast_attend(x, other_vectors[level])
-        G = self.project(torch.cat(parts, dim=1))  # (B, d, H, W)
+                attended[level] = broadcast_attend(x, other_vectors[level])
+        vector = torch.cat([other_vectors[level] for level in self.levels], dim=1)  # (B, ΣC_l)
+        projected = attend_and_project(self.project[0], torch.cat(parts, dim=1), vector)
+        G = self.project[2](self.project[1](projected))  # norm, ReLU: (B, d, H, W)
         return G, attended

@@ -17,8 +17,9 @@ Its convolution splits exactly into an ``F`` half and an ``r`` half (:func:`bott
 the ``r`` half of a constant map needs no convolution, only the sums of the kernel taps that
 fall inside the frame at each position, so the tiled map is never built; the ``F`` half, like
 ``F'``, depends on the frame only, so a frame read against m references computes both once.
-Fusion: ``R = conv block(concat(R1, R2))``. The same module (same weights) serves ``F1`` and
-``F2``.
+Fusion: ``R = conv block(concat(R1, R2))``; its convolution splits the same way
+(:func:`fuse_convolution`): ``R1 = F' + D1'``, and the ``F'`` term is once per frame row. The
+same module (same weights) serves ``F1`` and ``F2``.
 
 Reading the paper: eq. 1-2 carry a channel index c, but ``D1 = R'^T F'`` written as a matrix
 product has one channel. The default (``similarity="matmul"``) follows the matrix product: D1
@@ -45,7 +46,7 @@ from gcseg.model.blocks import ConvBlock
 
 __all__ = ["ReferenceInternals", "ReferenceModule", "attend_similarity", "bottom_convolution",
            "bottom_frame_half", "bottom_reference_half", "constant_map_convolution",
-           "per_reference", "spatial_softmax"]
+           "fuse_convolution", "per_reference", "spatial_softmax"]
 
 
 def spatial_softmax(x: Tensor) -> Tensor:
@@ -102,6 +103,24 @@ def bottom_reference_half(conv: nn.Conv2d, r: Tensor, size: tuple[int, int]) -> 
     """The ``tile(r)`` half of :func:`bottom_convolution` on a ``size`` (H, W) grid."""
     weight_r = conv.weight[:, conv.weight.shape[1] - r.shape[1]:]
     return constant_map_convolution(r, weight_r, size, conv.padding[0], conv.dilation[0])
+
+
+def fuse_convolution(conv: nn.Conv2d, f_prime: Tensor, d1_attended: Tensor, r2: Tensor) -> Tensor:
+    """``conv(concat(R1, R2))`` of the fusion block, with ``R1 = F' + D1'``, computed as
+    ``conv_R1(F') + conv_R1(D1') + conv_R2(R2)``: equal up to float rounding, and the ``F'``
+    term, which depends on the frame only, runs once per frame row. With the ``matmul``
+    similarity D1' has one channel added to every channel of F', so its term is a convolution
+    of one channel by ``conv_R1``'s weights summed over their input channels.
+
+    ``f_prime`` (B_f, C', H, W); ``d1_attended`` (B, 1 or C', H, W) and ``r2`` (B, C', H, W)
+    with B a multiple of B_f (:func:`per_reference`)."""
+    dim = f_prime.shape[1]
+    weight_r1, weight_r2 = conv.weight[:, :dim], conv.weight[:, dim:]
+    weight_d1 = weight_r1.sum(dim=1, keepdim=True) if d1_attended.shape[1] == 1 else weight_r1
+    per_row = F.conv2d(torch.cat([d1_attended, r2], dim=1), torch.cat([weight_d1, weight_r2], 1),
+                       None, conv.stride, conv.padding, conv.dilation)  # (B, C', H, W)
+    frame = F.conv2d(f_prime, weight_r1, conv.bias, conv.stride, conv.padding, conv.dilation)
+    return per_row + per_reference(frame, per_row.shape[0]).to(per_row.dtype)
 
 
 def per_reference(frame_part: Tensor, batch: int) -> Tensor:
@@ -180,13 +199,15 @@ class ReferenceModule(nn.Module):
         if r.dim() != 2 or r.shape[1] != features.shape[1] or batch % features.shape[0]:
             raise ValueError(f"r {tuple(r.shape)} must be (B, C) of F {tuple(features.shape)}"
                              " with B a multiple of F's batch")
-        f_prime = per_reference(self.map_features(features), batch)  # (B, C', H, W)
+        f_prime_frame = self.map_features(features)  # (B_f, C', H, W): once per frame row
+        f_prime = per_reference(f_prime_frame, batch)  # (B, C', H, W)
         r_prime = self.map_reference(r[:, :, None, None])[:, :, 0, 0]  # (B, C')
         d1 = self.similarity_map(f_prime, r_prime)
         attention, d1_attended = attend_similarity(d1)  # eq. 1, eq. 2
         r1 = f_prime + d1_attended  # (B, C', H, W)
         convolved = bottom_convolution(self.bottom[0], features, r)  # [F, tile(r)] conv
         r2 = self.bottom[2](self.bottom[1](convolved))  # norm, ReLU: (B, C', H, W)
-        out = self.fuse(torch.cat([r1, r2], dim=1))  # (B, C', H, W)
+        fused = fuse_convolution(self.fuse[0], f_prime_frame, d1_attended, r2)  # [R1, R2] conv
+        out = self.fuse[2](self.fuse[1](fused))  # norm, ReLU: (B, C', H, W)
         return out, ReferenceInternals(D1=d1, attention=attention, D1_attended=d1_attended,
                                        R1=r1, R2=r2, R=out)
