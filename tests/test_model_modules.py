@@ -152,6 +152,12 @@ def test_weights_from_local_torchvision_file(tmp_path):
         FeatureExtractor("resnet34", weights=path)
 
 
+def test_weights_file_names_what_model_weights_reads(tmp_path):
+    assert fe.weights_file("foundation") == fe.FOUNDATION_PATH
+    assert fe.weights_file(str(tmp_path / "r18.pth")) == tmp_path / "r18.pth"
+    assert fe.weights_file(None) is None and fe.weights_file("imagenet") is None
+
+
 def test_imagenet_weights_offline_fail_fast(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     monkeypatch.setattr(fe, "_network_available", lambda *args, **kwargs: False)

@@ -93,10 +93,9 @@ def _scoring_record(score: SplitScore) -> dict:
 def initial_weights(weights: str | None) -> dict:
     """What every run's extractor started from: ``model.weights`` and, for a file (the
     foundation, or a state dict), its path and SHA-256, so a record names the exact weights."""
-    from gcseg.model.feature_extractor import FOUNDATION_PATH
+    from gcseg.model.feature_extractor import weights_file
 
-    path = FOUNDATION_PATH if weights == "foundation" else (
-        Path(weights) if weights not in (None, "imagenet") else None)
+    path = weights_file(weights)
     if path is None or not path.is_file():
         return {"weights": weights}
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

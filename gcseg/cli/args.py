@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from gcseg.config.validation import parse_frame_size
+
 MAX_SIDE = 4096
 """Largest side of a synthetic frame: DAVIS's full resolution is 1080p, and a video is drawn in
 memory as a whole, so more than 4K is a typo that would fill the memory."""
@@ -14,13 +16,9 @@ memory as a whole, so more than 4K is a typo that would fill the memory."""
 def parse_size(text: str) -> tuple[int, int]:
     """``HxW`` of a synthetic frame, each side in [32, :data:`MAX_SIDE`]."""
     try:
-        height, width = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"size must look like 240x432 (HxW), got {text!r}"
-        ) from None
-    if height < 32 or width < 32:
-        raise argparse.ArgumentTypeError(f"size {text!r} is too small (at least 32x32)")
+        height, width = parse_frame_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     if height > MAX_SIDE or width > MAX_SIDE:
         raise argparse.ArgumentTypeError(
             f"size {text!r} is too large (at most {MAX_SIDE} a side)")

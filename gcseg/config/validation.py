@@ -39,7 +39,22 @@ if TYPE_CHECKING:
         TrainConfig,
     )
 
-__all__ = ["validate_config"]
+__all__ = ["MIN_SIDE", "parse_frame_size", "validate_config"]
+
+MIN_SIDE = 32
+"""The smallest frame side: the backbone's top level is at 1/16 or 1/32 of the frame."""
+
+
+def parse_frame_size(text: str) -> tuple[int, int]:
+    """``HxW`` (``240x432``) -> ``(H, W)``; :class:`ValueError` saying what is wrong for any
+    other text or a side under :data:`MIN_SIDE` (the rule of ``data.frame_size``)."""
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"size must look like 240x432 (HxW), got {text!r}") from None
+    if height < MIN_SIDE or width < MIN_SIDE:
+        raise ValueError(f"size {text!r} is too small (at least {MIN_SIDE}x{MIN_SIDE})")
+    return height, width
 
 
 class _Checker:
@@ -101,8 +116,8 @@ def _check_coseg_levels(m: ModelConfig, check: _Checker) -> None:
 
 def _check_data(d: DataConfig, check: _Checker) -> None:
     check.choice(d.year, DAVIS_YEARS, "data.year")
-    check(len(d.frame_size) == 2 and min(d.frame_size) >= 32, "data.frame_size",
-          "(H, W), both >= 32")
+    check(len(d.frame_size) == 2 and min(d.frame_size) >= MIN_SIDE, "data.frame_size",
+          f"(H, W), both >= {MIN_SIDE}")
     check(len(d.crop_scale) == 2 and 0 < d.crop_scale[0] <= d.crop_scale[1] <= 1,
           "data.crop_scale", "(min, max) with 0 < min <= max <= 1")
     for spec in d.still_sources:

@@ -44,6 +44,7 @@ __all__ = [
     "WeightsUnavailableError",
     "load_backbone_state",
     "state_dict_mismatch",
+    "weights_file",
 ]
 
 _BUILDERS: dict[str, tuple[Callable[..., torchvision.models.ResNet], str]] = {
@@ -66,6 +67,15 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 DOWNLOAD_HOST = ("download.pytorch.org", 443)
 FOUNDATION_PATH = Path(__file__).resolve().parents[2] / "checkpoints" / "foundation_tiny.pt"
 """Where ``weights="foundation"`` is read from (beside the package, in the repository)."""
+
+
+def weights_file(weights: str | Path | None) -> Path | None:
+    """The file that ``model.weights`` reads: the shipped foundation for ``"foundation"``, the
+    path itself for a state dict, ``None`` for ``None`` and ``"imagenet"`` (torchvision's
+    cache, see :func:`_imagenet_state_dict`)."""
+    if weights is None or str(weights) == "imagenet":
+        return None
+    return FOUNDATION_PATH if str(weights) == "foundation" else Path(weights)
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -291,13 +301,13 @@ class FeatureExtractor(nn.Module):
         if str(weights) == "imagenet":
             state, source = _imagenet_state_dict(self.backbone_name), "ImageNet weights"
         elif str(weights) == "foundation":
-            if not FOUNDATION_PATH.is_file():
+            path = weights_file(weights)
+            if not path.is_file():
                 raise WeightsUnavailableError(
-                    f"the foundation weights {FOUNDATION_PATH} are missing: they ship with the "
+                    f"the foundation weights {path} are missing: they ship with the "
                     "repository (git checkout checkpoints/), or train them with the commands "
                     "in configs/foundation_tiny.yaml")
-            state = load_backbone_state(FOUNDATION_PATH)
-            source = f"the foundation {FOUNDATION_PATH}"
+            state, source = load_backbone_state(path), f"the foundation {path}"
             if self.backbone_name != "resnet18" or self.layer4 is not None:
                 raise WeightsUnavailableError(
                     f"{source} is a resnet18 extractor up to res4 (the tiny preset); this model "

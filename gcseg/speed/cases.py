@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcseg.config import NUM_REFERENCES, VARIANTS, get_preset
+from gcseg.config.validation import parse_frame_size
 
 __all__ = [
     "DEFAULT_BACKBONES",
@@ -95,13 +96,9 @@ def parse_size(text: str) -> tuple[int, int]:
     if text in NAMED_SIZES:
         return tuple(get_preset(NAMED_SIZES[text]).data.frame_size)
     try:
-        height, width = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise ValueError(f"size must be tiny, paper, 480p or HxW (e.g. 480x854), got {text!r}"
-                         ) from None
-    if height < 32 or width < 32:
-        raise ValueError(f"size {text!r} is too small (at least 32x32)")
-    return height, width
+        return parse_frame_size(text)
+    except ValueError as error:
+        raise ValueError(f"{error} (or one of {', '.join(NAMED_SIZES)})") from None
 
 
 def grid(variants: Iterable[str], backbones: Iterable[str], sizes: Iterable[tuple[int, int]],
