@@ -145,22 +145,16 @@ def test_checkpoints_are_atomic_and_loaded_safely(tmp_path, monkeypatch):
         load_checkpoint(tmp_path / "missing.pt")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_ddp_two_cpu_processes_stay_identical(videos, tmp_path):
     config = _config(videos)
     config.train.pretrain_steps, config.train.steps, config.train.recurrent_steps = 1, 2, 1
     config_path = tmp_path / "config.yaml"
     config.to_yaml(config_path)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-               "--master_port", str(_free_port()), "-m", "gcseg", "train",
+    # --standalone: torchrun's rendezvous binds a port the system chooses (no port picked
+    # here and released before torchrun binds it, which another process could take meanwhile)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node", "2", "-m", "gcseg", "train",
                "--config", str(config_path), "--out", str(tmp_path / "ddp"), "--device", "cpu",
                "--no-progress"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300,
