@@ -309,3 +309,41 @@ def test_inference_choice_script_compares_the_fusions_on_a_split(tmp_path, capsy
     assert "round 1 predictions: J&F" in capsys.readouterr().out
     assert script.main(argv) == 2  # exists: kept
     assert json.loads(out.read_text()) == report
+
+
+def _gpu_check_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_gpu_check_commands_parse_and_fit_one_device_call(tmp_path):
+    """benchmarks/gpu_check.py, run only on a lent GPU: every bench command is one that
+    ``python -m gcseg`` accepts, and the limits together fit one call of the device tool."""
+    from gcseg.cli import build_parser
+
+    script = _gpu_check_script()
+    steps = script.steps(tmp_path)
+    benches = [command[3:] for _, command, _ in steps if command[1:4] == ["-m", "gcseg", "bench"]]
+    assert len(benches) == len(steps) - 1
+    for argv in benches:
+        args = build_parser().parse_args(argv)
+        assert args.sizes == [(480, 854)] and args.objects == [1] and args.refs == [3]
+    assert sum(limit for _, _, limit in steps) <= 600
+
+
+def test_gpu_check_stops_a_step_at_its_limit_and_skips_what_the_budget_cannot_hold(
+        tmp_path, monkeypatch):
+    script = _gpu_check_script()
+    python = sys.executable
+    monkeypatch.setattr(script, "steps", lambda out: [
+        ("ok", [python, "-c", "print('done')"], 30),
+        ("slow", [python, "-c", "import time; time.sleep(60)"], 2),
+        ("late", [python, "-c", "print('never')"], 30)])
+    outcomes = script.run(tmp_path, budget=11.0)
+    assert [o["exit"] for o in outcomes] == [0, "stopped after 2 s", "not run: out of time"]
+    assert (tmp_path / "ok.log").read_text() == "done\n"
+    assert json.loads((tmp_path / "gpu_check.json").read_text())["steps"] == outcomes
