@@ -20,10 +20,12 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -42,9 +44,18 @@ def execute(path: Path, timeout: int = 3600) -> nbformat.NotebookNode:
     """The notebook at ``path`` executed in its own folder (the kernel inherits the
     environment, so ``GCSEG_QUICK=1`` selects quick mode)."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    # The kernel talks over local sockets in a private folder (IPC transport), not over TCP:
+    # nothing listens on the network, and ipykernel has no unencrypted-TCP warning to print.
+    with tempfile.TemporaryDirectory(prefix="gcseg-kernel-") as sockets:
+        kernel = KernelManager(kernel_name="python3", transport="ipc",
+                               ip=str(Path(sockets) / "kernel"))
+        client = NotebookClient(notebook, km=kernel, timeout=timeout,
+                                resources={"metadata": {"path": str(path.parent)}})
+        try:
+            client.execute()
+        finally:
+            if kernel.has_kernel:
+                kernel.shutdown_kernel()
     return notebook
 
 
