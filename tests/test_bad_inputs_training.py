@@ -85,6 +85,8 @@ def _config_file(path: Path, root: str | None = None, **settings) -> Path:
     (["--frames", "1001"], ["--frames", "from 2 to 1000", "'1001'"]),
     (["--frames", "24-100000"], ["--frames", "from 2 to 1000", "'24-100000'"]),
     (["--size", "480x100000"], ["--size", "too large", "at most 4096", "'480x100000'"]),
+    (["--size", "16x432"], ["--size", "too small", "at least 32x32", "'16x432'"]),
+    (["--jobs", "0"], ["--jobs", "expected an integer >= 1", "'0'"]),
 ])
 def test_make_synthetic_rejects_bad_counts_when_parsing(tmp_path, arguments, words):
     done = _gcseg("make-synthetic", "--out", tmp_path / "data", *arguments)

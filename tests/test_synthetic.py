@@ -126,6 +126,14 @@ def test_same_seed_same_bytes_other_seed_differs(small_benchmark: Path, tmp_path
     assert first[frame] != second[frame]
 
 
+def test_videos_rendered_by_several_processes_are_the_same_bytes(small_benchmark: Path,
+                                                                 tmp_path: Path) -> None:
+    """``jobs=3``: every file, ``synthetic.json`` and the split lists included, as one process
+    writes them (each video draws from its own seed sequence)."""
+    parallel = make_synthetic(tmp_path / "parallel", SMALL, progress=False, jobs=3)
+    assert _digest(parallel) == _digest(small_benchmark)
+
+
 def test_splits_use_disjoint_seeds(small_benchmark: Path) -> None:
     train = read_annotation(small_benchmark / "Annotations/480p/syn-train-000/00000.png")
     val = read_annotation(small_benchmark / "Annotations/480p/syn-val-000/00000.png")

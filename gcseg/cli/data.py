@@ -18,7 +18,7 @@ def _cmd_make_synthetic(args: argparse.Namespace) -> int:
                           "least one training or validation video)")
     spec = SyntheticSpec(seed=args.seed, n_train=args.train, n_val=args.val,
                          frames=args.frames, size=args.size)
-    out = make_synthetic(args.out, spec, overwrite=args.overwrite)
+    out = make_synthetic(args.out, spec, overwrite=args.overwrite, jobs=args.jobs)
     print(f"synthetic benchmark written to {out}")
     return 0
 
@@ -155,6 +155,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     make.add_argument("--frames", type=parse_frames, default=(24, 40),
                       help=f"T or MIN-MAX, from 2 to {MAX_FRAMES} (default 24-40)")
     make.add_argument("--size", type=parse_size, default=(240, 432), help="HxW (default 240x432)")
+    make.add_argument("--jobs", type=count(1), default=1,
+                      help="processes rendering videos side by side (default 1; the files "
+                           "are the same for any number)")
     make.add_argument("--overwrite", action="store_true",
                       help="replace an existing dataset written by make-synthetic")
     make.set_defaults(run=_cmd_make_synthetic)

@@ -153,26 +153,49 @@ def _video_summary(split: str, video: RenderedVideo) -> dict:
     }
 
 
+def _render_and_write(root: str, spec: SyntheticSpec, split: str, index: int,
+                      photos: tuple[Photo, ...] | None = None) -> tuple[str, dict]:
+    """Render video ``index`` of ``split`` from its own seed sequence and write it under
+    ``root``; returns ``(sequence, summary)``. Nothing is shared between videos, so they may
+    be written by several processes in any order and give the same files (a process without
+    ``photos`` loads them itself: :func:`load_photos` is cached and ordered)."""
+    photos = load_photos() if photos is None else photos
+    low, high = spec.frame_range
+    rng = spec.video_rng(split, index)
+    n_frames = int(rng.integers(low, high + 1))
+    video = render_video(rng, n_frames, check_size(spec.size), photos=photos)
+    name = sequence_name(split, index)
+    DavisWriter(root).video(name, video.frames, video.masks, quality=int(spec.quality))
+    return name, _video_summary(split, video)
+
+
 def _write_videos(
-    writer: DavisWriter, spec: SyntheticSpec, photos: tuple[Photo, ...], progress: bool
+    writer: DavisWriter, spec: SyntheticSpec, photos: tuple[Photo, ...], progress: bool,
+    jobs: int = 1,
 ) -> dict[str, dict]:
-    """Render and write every video; returns ``{sequence: summary}`` in writing order."""
+    """Render and write every video (``jobs`` processes); returns ``{sequence: summary}`` in
+    the order of the splits and indices, whatever the order they were written in."""
     from tqdm.auto import tqdm
 
-    low, high = spec.frame_range
-    summaries: dict[str, dict] = {}
-    with tqdm(total=sum(spec.counts.values()), desc="synthetic videos", unit="video",
+    tasks = [(split, index) for split, count in spec.counts.items() for index in range(count)]
+    root = str(writer.root)
+    with tqdm(total=len(tasks), desc="synthetic videos", unit="video",
               disable=not progress) as bar:
-        for split, count in spec.counts.items():
-            for index in range(count):
-                rng = spec.video_rng(split, index)
-                n_frames = int(rng.integers(low, high + 1))
-                video = render_video(rng, n_frames, check_size(spec.size), photos=photos)
-                name = sequence_name(split, index)
-                writer.video(name, video.frames, video.masks, quality=int(spec.quality))
-                summaries[name] = _video_summary(split, video)
+        if jobs <= 1:
+            done = []
+            for split, index in tasks:
+                done.append(_render_and_write(root, spec, split, index, photos))
                 bar.update(1)
-    return summaries
+            return dict(done)
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_render_and_write, root, spec, split, index)
+                       for split, index in tasks]
+            for future in futures:
+                future.result()
+                bar.update(1)
+        return dict(future.result() for future in futures)
 
 
 def _write_index_files(
@@ -206,11 +229,14 @@ def make_synthetic(
     *,
     progress: bool = True,
     overwrite: bool = False,
+    jobs: int = 1,
 ) -> Path:
     """Write the synthetic benchmark ``spec`` (default :class:`SyntheticSpec()`) in the DAVIS
     layout; returns ``out_dir``.
 
-    ``progress`` shows a tqdm bar over the videos.  ``overwrite`` replaces an existing
+    ``progress`` shows a tqdm bar over the videos.  ``jobs`` processes render and write the
+    videos side by side (each from its own seed sequence: the files are the same for any
+    number of jobs).  ``overwrite`` replaces an existing
     non-empty ``out_dir`` (otherwise refused), only when it is a benchmark this function wrote
     (:func:`check_synthetic_folder`).
 
@@ -228,6 +254,6 @@ def make_synthetic(
     with staged_folder(out, overwrite, replaceable=check_synthetic_folder) as partial:
         writer = DavisWriter(partial)
         photos = load_photos()
-        summaries = _write_videos(writer, spec, photos, progress)
+        summaries = _write_videos(writer, spec, photos, progress, jobs)
         _write_index_files(writer, spec, photos, summaries)
     return out
