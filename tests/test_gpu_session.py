@@ -60,7 +60,11 @@ def test_foundation_plan_trains_the_gpu_config_on_the_videos_it_writes(tmp_path)
     export = build_parser().parse_args(_gcseg_argv(steps["export-foundation"]))
     assert export.checkpoint == train.out / "checkpoint.pt" and export.foundation
     short = build_parser().parse_args(_gcseg_argv(steps["short-run"]))
-    assert short.variant == "full" and short.device == "cuda" and short.out.parent == tmp_path
+    assert short.variant == "full" and short.device == "cuda"
+    kept = steps["keep-short-run"].command[3:]  # source, target pairs
+    assert kept[0::2] == [str(short.out / name) for name in
+                          ("summary.json", "learning_curve.json", "log.csv")]
+    assert all(Path(target).is_relative_to(tmp_path) for target in kept[1::2])
 
 
 def test_keep_step_copies_what_exists_and_names_what_does_not(tmp_path):

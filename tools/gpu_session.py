@@ -72,7 +72,8 @@ def _copy(*pairs: tuple[str, Path]) -> list[str]:
 def foundation_plan(out: Path) -> list[Step]:
     """The foundation trained on the GPU and a 2-minute GPU short run from it."""
     jobs = str(os.cpu_count() or 1)
-    run = Path("runs/foundation_tiny_gpu")
+    run, short = Path("runs/foundation_tiny_gpu"), Path("runs/short_run_gpu")  # their
+    # checkpoints and snapshots stay on the machine; only the small files come back
     return [
         Step("benchmark", _gcseg("make-synthetic", "--out", "data/synthetic", "--seed", "0",
                                  "--jobs", jobs), 20, Path("data/synthetic/synthetic.json")),
@@ -94,9 +95,10 @@ def foundation_plan(out: Path) -> list[Step]:
             (run / "log.csv", out / "foundation_run" / "log.csv"),
             (run / "summary.json", out / "foundation_run" / "summary.json")), 10),
         Step("short-run", _gcseg("short-run", "--davis", "data/synthetic", "--minutes", "2",
-                                 "--out", str(out / "short_run_gpu"), "--recipe", "gpu",
-                                 "--variant", "full", "--seed", "0", "--device", "cuda",
-                                 "--no-progress"), 190),
+                                 "--out", str(short), "--recipe", "gpu", "--variant", "full",
+                                 "--seed", "0", "--device", "cuda", "--no-progress"), 180),
+        Step("keep-short-run", _copy(*[(short / name, out / "short_run_gpu" / name) for name in
+                                       ("summary.json", "learning_curve.json", "log.csv")]), 10),
     ]
 
 
