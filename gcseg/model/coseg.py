@@ -32,15 +32,22 @@ from gcseg.model.blocks import ConvBlock
 __all__ = ["CoSegmentation", "attend_and_project", "broadcast_attend"]
 
 
+def _check_rows(features: Tensor, vector: Tensor) -> tuple[int, int]:
+    """``(B_f, B)`` of ``features`` (B_f, C, H, W) and ``vector`` (B, C), B a multiple of
+    B_f; :class:`ValueError` otherwise."""
+    rows, batch = features.shape[0], vector.shape[0]
+    if vector.dim() != 2 or vector.shape[1] != features.shape[1] or batch % rows:
+        raise ValueError(f"vector {tuple(vector.shape)} must be (B, C) of features "
+                         f"{tuple(features.shape)}, B a multiple of the features' batch")
+    return rows, batch
+
+
 def broadcast_attend(features: Tensor, vector: Tensor) -> Tensor:
     """``features ⊙ vector``: (B_f, C, H, W) times (B, C) at every position -> (B, C, H, W).
 
     B is B_f, or a multiple m·B_f: row j of ``vector`` attends frame row j mod B_f (one frame,
     or the K objects of a frame, against m references), without copying ``features``."""
-    rows, batch = features.shape[0], vector.shape[0]
-    if vector.dim() != 2 or vector.shape[1] != features.shape[1] or batch % rows:
-        raise ValueError(f"vector {tuple(vector.shape)} must be (B, C) of features "
-                         f"{tuple(features.shape)}, B a multiple of the features' batch")
+    rows, batch = _check_rows(features, vector)
     if rows == batch:
         return features * vector[:, :, None, None]
     blocks = vector.reshape(batch // rows, rows, vector.shape[1], 1, 1)
@@ -55,10 +62,7 @@ def attend_and_project(conv: nn.Conv2d, features: Tensor, vector: Tensor) -> Ten
 
     ``features`` (B_f, C, H, W), ``vector`` (B, C) with B a multiple of B_f (row j attends
     frame row j mod B_f, as :func:`broadcast_attend`) -> (B, d, H, W)."""
-    rows, batch = features.shape[0], vector.shape[0]
-    if vector.dim() != 2 or vector.shape[1] != features.shape[1] or batch % rows:
-        raise ValueError(f"vector {tuple(vector.shape)} must be (B, C) of features "
-                         f"{tuple(features.shape)}, B a multiple of the features' batch")
+    rows, batch = _check_rows(features, vector)
     weight = conv.weight[:, :, 0, 0]  # (d, C)
     scaled = weight[None] * vector.to(weight.dtype)[:, None, :]  # (B, d, C)
     blocks = scaled.view(batch // rows, rows, *weight.shape)  # (m, B_f, d, C), reference-major

@@ -106,25 +106,26 @@ def browser():
         chromium.close()
 
 
+def _sessions(url: str, token: str) -> list[dict]:
+    """The server's sessions (``/api/sessions``): one per open notebook, with its kernel."""
+    request = urllib.request.Request(f"{url}/api/sessions",
+                                     headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)
+
+
 def _shut_down_kernels(url: str, token: str) -> None:
     """Delete every session (and its kernel) of the server: one notebook's kernel at a time."""
-    headers = {"Authorization": f"token {token}"}
-    with urllib.request.urlopen(urllib.request.Request(f"{url}/api/sessions",
-                                                       headers=headers)) as answer:
-        sessions = json.load(answer)
-    for session in sessions:
+    for session in _sessions(url, token):
         request = urllib.request.Request(f"{url}/api/sessions/{session['id']}",
-                                         headers=headers, method="DELETE")
+                                         headers={"Authorization": f"token {token}"},
+                                         method="DELETE")
         urllib.request.urlopen(request).close()
 
 
 def _kernel_of(url: str, token: str, name: str) -> tuple[str, str] | None:
     """(kernel id, execution state) of the notebook's session on the server, or None."""
-    request = urllib.request.Request(f"{url}/api/sessions",
-                                     headers={"Authorization": f"token {token}"})
-    with urllib.request.urlopen(request) as answer:
-        sessions = json.load(answer)
-    for session in sessions:
+    for session in _sessions(url, token):
         if session["path"].endswith(f"{name}.ipynb") and session.get("kernel"):
             return session["kernel"]["id"], session["kernel"].get("execution_state", "")
     return None

@@ -181,8 +181,8 @@ def _write_videos(
     root = str(writer.root)
     with tqdm(total=len(tasks), desc="synthetic videos", unit="video",
               disable=not progress) as bar:
+        done = []
         if jobs <= 1:
-            done = []
             for split, index in tasks:
                 done.append(_render_and_write(root, spec, split, index, photos))
                 bar.update(1)
@@ -192,10 +192,10 @@ def _write_videos(
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(_render_and_write, root, spec, split, index)
                        for split, index in tasks]
-            for future in futures:
-                future.result()
+            for future in futures:  # in task order, so the summaries keep it
+                done.append(future.result())
                 bar.update(1)
-        return dict(future.result() for future in futures)
+        return dict(done)
 
 
 def _write_index_files(
