@@ -87,6 +87,25 @@ def test_without_pretraining_the_backbone_is_frozen_from_the_first_step(videos, 
         torch.testing.assert_close(value, before[key], msg=key)
 
 
+def test_the_video_stages_run_the_same_schedule_with_and_without_stage_1(videos, tmp_path):
+    """Table VII without confound: stage 1 has its own learning-rate schedule and the video
+    stages start theirs anew, so the rows with and without it see the same rates there."""
+    rates = {}
+    for pretrain in (True, False):
+        config = _config(videos)
+        config.train.simulated_pretraining = pretrain
+        trainer = Trainer(config, tmp_path / f"run-{pretrain}", progress=False)
+        seen = []
+        for _ in range(trainer.total_steps):
+            seen.append(trainer.optimisation.lr)
+            trainer.optimisation.scheduler.step()
+        rates[pretrain] = seen
+    lr = _config(videos).train.lr
+    poly = [lr * (1 - k / 4) ** 0.9 for k in range(4)]  # 3 video steps + 1 recurrent
+    assert rates[True][:2] == pytest.approx([lr, lr * 0.5 ** 0.9])  # stage 1: 2 steps
+    assert rates[True][2:] == pytest.approx(poly) and rates[False] == pytest.approx(poly)
+
+
 def test_resume_gives_the_same_weights(videos, tmp_path):
     config = _config(videos, variant="coseg")
     straight = train(config, tmp_path / "straight", progress=False)

@@ -177,7 +177,8 @@ class TrainConfig:
     log_every: int = 50
     checkpoint_every: int = 1000
     schedule: Schedule = "poly"
-    """Learning-rate schedule over all stages: ``poly`` (power 0.9), ``cosine``, ``constant``."""
+    """Learning-rate schedule: ``poly`` (power 0.9), ``cosine``, ``constant``; run over stage 1
+    and, anew, over the video stages (as the paper's separate pre-training and fine-tuning)."""
     grad_clip: float = 5.0
     """Clip the gradients' global norm (0: off)."""
     amp: bool = True

@@ -10,9 +10,9 @@ Stages, run in order, each skipped when its step count is 0 (:mod:`~gcseg.train.
 3. ``recurrent`` -- short clips; the model's own (soft) prediction of frame t-1 is the previous
    mask of frame t, gradients flow through the whole clip.
 
-Each step minimises eq. 3 (:func:`gcseg.model.gcseg_loss`) with Adam, a poly or constant
-learning-rate schedule over all stages, gradient clipping, and fp16 autocast on CUDA
-(:mod:`~gcseg.train.optimisation`).
+Each step minimises eq. 3 (:func:`gcseg.model.gcseg_loss`) with Adam, a poly, cosine or
+constant learning-rate schedule (over stage 1, then anew over the video stages), gradient
+clipping, and fp16 autocast on CUDA (:mod:`~gcseg.train.optimisation`).
 
 Determinism and resuming: the samples of step ``s`` are a pure function of
 ``(seed, stage, s, rank)`` (see :mod:`gcseg.data.pairs`), and a checkpoint holds the weights,

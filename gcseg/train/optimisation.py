@@ -12,34 +12,39 @@ from gcseg.config import TrainConfig
 __all__ = ["Optimisation", "lr_schedule"]
 
 
-def lr_schedule(kind: str, total: Callable[[], int]) -> Callable[[int], float]:
+def lr_schedule(kind: str, phase: Callable[[int], tuple[int, int]]) -> Callable[[int], float]:
     """The learning-rate factor of a step: ``constant``, ``poly`` (power 0.9) or ``cosine``
-    over all stages; ``total()`` is read at each step (a
-    :class:`~gcseg.train.budget.StepBudget` may re-plan it)."""
+    over the step's phase; ``phase(step)`` is ``(steps into the phase, steps of the phase)``,
+    read at each step (a :class:`~gcseg.train.budget.StepBudget` may re-plan it)."""
     if kind == "constant":
         return lambda step: 1.0
     if kind == "poly":
-        return lambda step: max(0.0, 1.0 - step / max(1, total())) ** 0.9
+        def poly(step: int) -> float:
+            position, length = phase(step)
+            return max(0.0, 1.0 - position / max(1, length)) ** 0.9
+        return poly
     if kind == "cosine":
-        return lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total())
-                                                  / max(1, total())))
+        def cosine(step: int) -> float:
+            position, length = phase(step)
+            return 0.5 * (1.0 + math.cos(math.pi * min(position, length) / max(1, length)))
+        return cosine
     raise ValueError(f"unknown schedule {kind!r} (constant, poly, cosine)")
 
 
 class Optimisation:
     """Adam over the trainable parameters of ``model``, a schedule of its learning rate over
-    ``total()`` steps, a gradient scaler (fp16 autocast, on when ``amp``) and gradient-norm
-    clipping at ``train.grad_clip`` (none when 0)."""
+    the phases ``phase(step)`` gives (:func:`lr_schedule`), a gradient scaler (fp16 autocast,
+    on when ``amp``) and gradient-norm clipping at ``train.grad_clip`` (none when 0)."""
 
     def __init__(self, model: torch.nn.Module, train: TrainConfig,
-                 total: Callable[[], int], amp: bool) -> None:
+                 phase: Callable[[int], tuple[int, int]], amp: bool) -> None:
         self.model, self.grad_clip = model, train.grad_clip
         self.optimizer = torch.optim.Adam(
             [p for p in model.parameters() if p.requires_grad],
             lr=train.lr, weight_decay=train.weight_decay,
         )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lr_schedule(train.schedule, total))
+            self.optimizer, lr_schedule(train.schedule, phase))
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp)
 
     def step(self, loss: torch.Tensor) -> None:

@@ -114,7 +114,7 @@ class Trainer:
 
         seed_everything(config.train.seed)
         self.model = GCSeg(config.model).to(self.device)
-        self.optimisation = Optimisation(self.model, config.train, lambda: self.total_steps,
+        self.optimisation = Optimisation(self.model, config.train, self._schedule_phase,
                                          self.amp)
         self.step = 0
         self.seconds = 0.0
@@ -169,6 +169,19 @@ class Trainer:
             if step < stage.end:
                 return stage.name
         return "done"
+
+    def _schedule_phase(self, step: int) -> tuple[int, int]:
+        """``(steps into the phase, steps of the phase)`` of global ``step`` for the
+        learning-rate schedule: stage 1 (simulated pre-training) is one phase and the video
+        stages another, so each starts at the full learning rate as the paper's separate
+        pre-training and fine-tuning do, and a run with stage 1 trains its video stages on
+        the same schedule as one without (Table VII)."""
+        stages = self.stages
+        if stages and stages[0].name == "simulated":
+            if step < stages[0].end:
+                return step, stages[0].steps
+            return step - stages[0].end, self.total_steps - stages[0].end
+        return step, self.total_steps
 
     def _apply_freezing(self, step: int) -> None:
         """Freeze the extractor for the video stages when the config says so (III-A-2: "fixed
