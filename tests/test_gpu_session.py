@@ -29,7 +29,7 @@ def _gcseg_argv(step) -> list[str] | None:
     return step.command[3:] if step.command[1:3] == ["-m", "gcseg"] else None
 
 
-@pytest.mark.parametrize("plan", ["foundation", "speed"])
+@pytest.mark.parametrize("plan", ["ablation", "foundation", "speed"])
 def test_every_plan_parses_and_fits_one_device_call(plan, tmp_path):
     script = _script()
     steps = script.PLANS[plan](tmp_path)
@@ -65,6 +65,33 @@ def test_foundation_plan_trains_the_gpu_config_on_the_videos_it_writes(tmp_path)
     assert kept[0::2] == [str(short.out / name) for name in
                           ("summary.json", "learning_curve.json", "log.csv")]
     assert all(Path(target).is_relative_to(tmp_path) for target in kept[1::2])
+
+
+def test_ablation_plan_runs_the_gpu_protocol_from_the_foundation_on_the_videos_it_writes(
+        tmp_path):
+    steps = {step.name: step for step in _script().ablation_plan(tmp_path)}
+    ablate = build_parser().parse_args(_gcseg_argv(steps["ablate"]))
+    config = load_config(ROOT / ablate.config)
+    videos = build_parser().parse_args(_gcseg_argv(steps["benchmark"]))
+    assert Path(config.data.root) == videos.out and videos.val == 30
+    assert config.model.weights == "foundation" and config.train.freeze_backbone_after_pretrain
+    assert ablate.device == "cuda" and len(ablate.seeds) >= 5 and ablate.jobs > 1
+    assert sorted(ablate.table) == ["V", "VI", "VII"]
+    kept = steps["keep-tables"].command[3:]
+    assert str(ablate.out / "V.json") in kept[0::2]
+    assert all(Path(target).is_relative_to(tmp_path) for target in kept[1::2])
+
+
+def test_keep_step_copies_folders_without_weights_or_images(tmp_path):
+    run = tmp_path / "runs" / "full-scratch-seed0"
+    (run / "val-2016-search-on").mkdir(parents=True)
+    (run / "checkpoint.pt").write_bytes(b"weights")
+    (run / "val-2016-search-on" / "00001.png").write_bytes(b"mask")
+    (run / "log.csv").write_text("step,loss\n")
+    subprocess.run(_script()._copy((tmp_path / "runs", tmp_path / "out")), check=True)
+    copied = {str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*")
+              if p.is_file()}
+    assert copied == {"full-scratch-seed0/log.csv"}
 
 
 def test_keep_step_copies_what_exists_and_names_what_does_not(tmp_path):

@@ -8,6 +8,7 @@ working tree sent to the machine may carry no usable ``.git``)::
 
     export GCSEG_COMMIT=$(git rev-parse HEAD) PYTHONPATH=.
     python tools/gpu_session.py --plan foundation --out $OUT
+    python tools/gpu_session.py --plan ablation --out $OUT
     python tools/gpu_session.py --plan speed --out $OUT
 
 ``foundation`` (issue "Short runs that learn", then the ablations): the synthetic benchmark and
@@ -16,6 +17,12 @@ a 1,000-video training split (``make-synthetic --jobs``), the foundation trained
 machine's copy and brought back with its card, then a 2-minute GPU short run of ``full`` from
 it (the issue's >= 0.45 J&F target). Back here: commit the foundation if it is better, and run
 the 10-minute CPU demo from it.
+
+``ablation`` (issue "Ablation tables that can test the paper's claims"): the ablation
+benchmark (40 training and 30 validation videos) and Tables V, VI and VII from the foundation
+of the working tree (``configs/ablation_foundation_gpu.yaml``: 5 seeds, 8 runs side by side on
+the GPU); the records and their runs' logs come back for ``results/ablations-gpu/``. Run it
+after the foundation plan's foundation is committed, so the tables start from it.
 
 ``speed`` (issue "Faster than RGMP"): the CUDA-only tests, then ResNet-101 ``full`` at 480x854
 (one object, n = 3) in float16, bfloat16 and float32, with CUDA graphs (``torch.compile`` mode
@@ -58,11 +65,13 @@ def _gcseg(*args: str) -> list[str]:
 
 
 def _copy(*pairs: tuple[str, Path]) -> list[str]:
-    """A command that copies each existing ``source`` to ``destination`` (folders whole)."""
+    """A command that copies each existing ``source`` to ``destination`` (folders without
+    their weights and images: the logs and records only)."""
     code = ("import shutil, sys; from pathlib import Path\n"
             "for source, target in zip(sys.argv[1::2], sys.argv[2::2]):\n"
             "    s, t = Path(source), Path(target)\n"
-            "    if s.is_dir(): shutil.copytree(s, t, dirs_exist_ok=True)\n"
+            "    if s.is_dir(): shutil.copytree(s, t, dirs_exist_ok=True, ignore=shutil"
+            ".ignore_patterns('*.pt', '*.png', '*.jpg'))\n"
             "    elif s.is_file():\n"
             "        t.parent.mkdir(parents=True, exist_ok=True); shutil.copy2(s, t)\n"
             "    else: print('missing:', s)\n")
@@ -102,6 +111,24 @@ def foundation_plan(out: Path) -> list[Step]:
     ]
 
 
+def ablation_plan(out: Path) -> list[Step]:
+    """Tables V, VI and VII from the foundation on the GPU, 5 seeds, 8 runs at a time."""
+    jobs = str(os.cpu_count() or 1)
+    tables = Path("results/ablations-gpu")  # an interrupted ablate resumes from its runs
+    kept = [(tables / f"{table}.{kind}", out / "ablations-gpu" / f"{table}.{kind}")
+            for table in ("V", "VI", "VII") for kind in ("json", "csv")]
+    return [
+        Step("benchmark", _gcseg("make-synthetic", "--out", "data/ablation-foundation", "--seed",
+                                 "0", "--train", "40", "--val", "30", "--jobs", jobs),
+             30, Path("data/ablation-foundation/synthetic.json")),
+        Step("ablate", _gcseg("ablate", "--table", "V", "VI", "VII", "--config",
+                              "configs/ablation_foundation_gpu.yaml", "--seeds", "0", "1", "2",
+                              "3", "4", "--out", str(tables), "--device", "cuda", "--jobs", "8",
+                              "--threads", "2"), 510),
+        Step("keep-tables", _copy(*kept, (tables / "runs", out / "ablations-gpu" / "runs")), 20),
+    ]
+
+
 def speed_plan(out: Path) -> list[Step]:
     """The CUDA-only tests and the speed issue's GPU figures."""
 
@@ -123,7 +150,7 @@ def speed_plan(out: Path) -> list[Step]:
     ]
 
 
-PLANS = {"foundation": foundation_plan, "speed": speed_plan}
+PLANS = {"ablation": ablation_plan, "foundation": foundation_plan, "speed": speed_plan}
 
 
 def run(steps: list[Step], out: Path, budget: float) -> list[dict]:
