@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 
 from gcseg.ablation import (
+    VARIANT_NAMES,
     Run,
     Scoring,
+    claim_verdicts,
     claims_table,
     paired_difference,
     read_records,
     run_ablation,
     run_config,
+    summary_markdown,
     table_plan,
 )
 from gcseg.cli import main
@@ -102,6 +105,22 @@ def test_tables_hold_every_row_with_mean_std_and_provenance(ablation):
         assert 0 <= record["floors"]["empty"]["J"] < record["floors"]["copy-first"]["J"]
         assert "all" in next(iter(record["attributes"].values()))
         assert (out / f"{table}.csv").read_text().count("\n") >= len(rows) + 1
+
+
+def test_summary_sets_out_every_table_from_its_record(ablation):
+    out, records = ablation
+    summary = (out / "summary.md").read_text()
+    assert summary == summary_markdown(read_records(out))
+    for record in records.values():
+        floor = record["floors"]["copy-first"]["J&F"]
+        for row in record["rows"]:  # each row's mean and its margin over copy-first
+            name = VARIANT_NAMES.get(row["name"], row["name"])
+            assert f"| {name} | {row['J&F']:.1f} ± " in summary
+            assert f" | {row['J&F'] - floor:+.1f} | " in summary
+        for claim in claim_verdicts(record):
+            assert (f"| {claim['better']} > {claim['worse']} | {claim['paper']:+.1f} | "
+                    f"{claim['mean']:+.1f}") in summary
+    assert records["V"]["provenance"]["commit"] in summary
 
 
 def test_shared_runs_are_trained_once(ablation):

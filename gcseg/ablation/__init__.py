@@ -16,7 +16,8 @@ seeds and the evaluator.
   per-seed numbers, per-attribute breakdown, the ``empty`` and ``copy-first`` floors on the
   same videos, the paper's numbers, provenance: command, config, seeds, commit, device, wall
   time per run) as ``<out>/<table>.json`` and ``<out>/<table>.csv``, and the paper's claims
-  against them.  Scores are in percent, as the paper's.
+  against them, and ``summary.md``: every table of a results folder in markdown.  Scores are in
+  percent, as the paper's.
 """
 
 from gcseg.ablation.plan import (
@@ -39,6 +40,7 @@ from gcseg.ablation.tables import (
     format_record,
     paired_difference,
     read_records,
+    summary_markdown,
     verdict,
 )
 
@@ -61,5 +63,6 @@ __all__ = [
     "read_records",
     "run_ablation",
     "run_config",
+    "summary_markdown",
     "table_plan",
 ]

@@ -23,11 +23,16 @@ from pathlib import Path
 import torch
 
 from gcseg.ablation.plan import SUBSET_ATTRIBUTES, Cell, Run, Scoring, run_config, table_plan
-from gcseg.ablation.tables import table_record, write_table_csv
+from gcseg.ablation.tables import (
+    read_records,
+    summary_markdown,
+    table_record,
+    write_table_csv,
+)
 from gcseg.config import GCSegConfig
 from gcseg.data import DavisDataset
 from gcseg.evaluation import EvaluationResult
-from gcseg.files import write_json
+from gcseg.files import write_json, write_text
 from gcseg.runtime import provenance
 from gcseg.scoring import SplitScore, score_baseline, score_split
 
@@ -202,7 +207,8 @@ def run_ablation(config: GCSegConfig, tables: Sequence[str], seeds: Sequence[int
     Returns:
         ``{table: record}``, the records written as ``<out_dir>/<table>.json`` (and ``.csv``),
         each written to a temporary file and renamed, so a failed run never replaces a good
-        table.
+        table; ``<out_dir>/summary.md`` sets every table of the folder out in markdown
+        (:func:`~gcseg.ablation.tables.summary_markdown`).
     """
     if config.data.root is None or not Path(config.data.root).is_dir():
         raise FileNotFoundError(f"data.root {config.data.root!r} is not a folder: make the "
@@ -229,4 +235,5 @@ def run_ablation(config: GCSegConfig, tables: Sequence[str], seeds: Sequence[int
         write_json(out_dir / f"{table}.json", record)
         write_table_csv(out_dir / f"{table}.csv", record)
         out[table] = record
+    write_text(out_dir / "summary.md", summary_markdown(read_records(out_dir)))
     return out

@@ -12,11 +12,18 @@ import os
 import statistics
 from pathlib import Path
 
-from gcseg.ablation.plan import PAPER_CLAIMS, PAPER_TABLES, SUBSET_ATTRIBUTES, TABLES, Cell
+from gcseg.ablation.plan import (
+    PAPER_CLAIMS,
+    PAPER_TABLES,
+    SUBSET_ATTRIBUTES,
+    TABLES,
+    VARIANT_NAMES,
+    Cell,
+)
 from gcseg.files import write_text
 
 __all__ = ["claims_table", "format_record", "paired_difference", "read_records",
-           "table_record", "write_table_csv"]
+           "summary_markdown", "table_record", "write_table_csv"]
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -228,4 +235,70 @@ def claims_table(record: dict, subset: str | None = None) -> str:
         here = f"{claim['mean']:+.1f} ± {claim['std']:.1f} ({seeds})"
         lines.append(f"{claim['better'] + ' > ' + claim['worse']:<22}{claim['paper']:>+8.1f}"
                      f"{here:>34}  {claim['verdict']}")
+    return "\n".join(lines)
+
+
+_TITLES = {"V": "Table V, the components (objects merged, as DAVIS-2016)",
+           "VI": "Table VI, the Adaptive Search (per object, as DAVIS-2017)",
+           "VII": "Table VII, simulated pre-training (objects merged, as DAVIS-2016)"}
+
+
+def _row_lines(rows: list[dict], paper: dict, floor: float | None) -> list[str]:
+    lines = ["| row | J&F here | here - copy-first | seeds | paper J&F |",
+             "|---|---:|---:|---:|---:|"]
+    for row in rows:
+        against = "" if floor is None else f"{row['J&F'] - floor:+.1f}"
+        paper_jf = paper.get(row["name"], {}).get("J&F")
+        lines.append(f"| {VARIANT_NAMES.get(row['name'], row['name'])} | {row['J&F']:.1f} ± "
+                     f"{_std(row['J&F_std']).strip()} | {against} | {row['seeds']} | "
+                     f"{'' if paper_jf is None else f'{paper_jf:.1f}'} |")
+    return lines
+
+
+def _claim_lines(record: dict, subset: str | None = None) -> list[str]:
+    lines = ["| claim | paper | here: mean ± std (per seed) | verdict |", "|---|---:|---|---|"]
+    for claim in claim_verdicts(record, subset):
+        seeds = ", ".join(f"{d:+.1f}" for d in claim["per_seed"])
+        lines.append(f"| {claim['better']} > {claim['worse']} | {claim['paper']:+.1f} | "
+                     f"{claim['mean']:+.1f} ± {_std(claim['std']).strip()} ({seeds}) | "
+                     f"{claim['verdict']} |")
+    return lines
+
+
+def summary_markdown(records: dict[str, dict]) -> str:
+    """``{table: record}`` as one markdown page, written by ``ablate`` as ``summary.md``: per
+    table, each row's J&F (percent, mean ± std over seeds) against the ``copy-first`` floor
+    on the same videos and the paper's, then each of the paper's claims as paired differences
+    with its :func:`verdict`, then what the records name (weights, commit, device, wall time)."""
+    lines = ["# Ablation tables (written by `python -m gcseg ablate`; do not edit)", ""]
+    for table, record in records.items():
+        floors = record["floors"]
+        lines += [f"## {_TITLES[table]}", ""]
+        lines += _row_lines(record["rows"], record["paper"], floors["copy-first"]["J&F"])
+        lines += ["", "floors on the same videos (J&F): " + ", ".join(
+            f"{name} {values['J&F']:.1f}" for name, values in floors.items()), ""]
+        lines += _claim_lines(record) + [""]
+        for name, subset in record.get("subsets", {}).items():
+            lines += [f"Videos with {name} ({len(subset['sequences'])}):", ""]
+            lines += _row_lines(subset["rows"], {}, None) + [""]
+            lines += _claim_lines(record, name) + [""]
+        notes = [f"- Judgment Module, row {row}: {100 * said['rejection_rate']:.1f} % of previous "
+                 f"masks rejected (± {100 * said['rejection_rate_std']:.1f} over seeds), median "
+                 f"score {said['median_judgment_score']:.3f}"
+                 for row, said in record.get("judgment", {}).items()
+                 if said["rejection_rate"] is not None]
+        if "stage_1_stills" in record:
+            notes.append(f"- Stage-1 stills: {', '.join(record['stage_1_stills'])}")
+        lines += notes + ([""] if notes else [])
+    if records:
+        prov = next(iter(records.values()))["provenance"]
+        weights = prov.get("initial_weights", {})
+        digest = f", SHA-256 {weights['sha256'][:16]}…" if "sha256" in weights else ""
+        lines += ["## Provenance", "",
+                  f"- command: `{prov['command']}`",
+                  f"- initial weights: {weights.get('weights')}{digest}",
+                  f"- seeds {prov['seeds']}; commit {prov['commit']}; {prov['device']} "
+                  f"({prov['device_name']}), torch {prov['torch']}; {prov['jobs']} jobs of "
+                  f"{prov['threads_per_job']} thread(s); {prov['wall_seconds'] / 60:.0f} minutes "
+                  "of wall time", ""]
     return "\n".join(lines)
