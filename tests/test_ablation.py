@@ -192,12 +192,17 @@ def test_ablate_command(bench, tmp_path, capsys):
     _config(bench).to_yaml(config)
     out = tmp_path / "results"
     assert main(["ablate", "--table", "VII", "--config", str(config), "--seeds", "0",
-                 "--out", str(out), "--jobs", "2"]) == 0  # two runs in two processes
+                 "--out", str(out), "--jobs", "2", "--override", "train.log_every=2"]) == 0
+    # two runs in two processes, with the config's setting overridden
     printed = capsys.readouterr().out
     assert "Table VII" in printed and "floors on the same videos" in printed
     record = json.loads((out / "VII.json").read_text())
     assert record["provenance"]["command"].startswith("python -m gcseg ablate --table VII")
     assert record["provenance"]["initial_weights"] == {"weights": None}  # tiny: random
+    assert record["provenance"]["config"]["train"]["log_every"] == 2
+    assert main(["ablate", "--table", "V", "--config", str(config), "--out", str(out),
+                 "--override", "train.stpes=3"]) == 2
+    assert "train.stpes" in capsys.readouterr().err
     assert main(["ablate", "--table", "V", "--config", str(config), "--data",
                  str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "make-synthetic" in capsys.readouterr().err

@@ -121,6 +121,18 @@ def parse_setting(text: str) -> tuple[list[str], object]:
     return key.split("."), yaml.safe_load(value)
 
 
+def nested_settings(pairs: list[tuple[list[str], object]] | None) -> dict:
+    """``--override`` values (:func:`parse_setting`) as the nested dict a YAML config holds:
+    ``[(["train", "lr"], 3e-4)]`` -> ``{"train": {"lr": 3e-4}}``."""
+    settings: dict = {}
+    for path, value in pairs or []:
+        node = settings
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return settings
+
+
 def cosine(text: str) -> float:
     """A cosine-similarity threshold in [-1, 1] (the Judgment Module's tau)."""
     try:

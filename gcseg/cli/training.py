@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gcseg.cli.args import count, minutes, parse_setting, positive_minutes
+from gcseg.cli.args import count, minutes, nested_settings, parse_setting, positive_minutes
 from gcseg.config import VARIANTS
 
 
@@ -59,12 +59,7 @@ def _cmd_short_run(args: argparse.Namespace) -> int:
     from gcseg.train import TrainingInterrupted, check_run_folder
 
     device = pick_device(args.device)
-    overrides: dict = {}
-    for path, value in args.override or []:
-        node = overrides
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = value
+    overrides = nested_settings(args.override)
     recipe = args.recipe or ("gpu" if device.type == "cuda" else "cpu")
     config = recipe_config(args.davis, recipe, variant=args.variant, seed=args.seed,
                            overrides=overrides)
@@ -104,11 +99,14 @@ def _cmd_ablate(args: argparse.Namespace) -> int:
     import shlex
 
     from gcseg.ablation import Workers, format_record, run_ablation
-    from gcseg.config import load_config
+    from gcseg.config import load_config, merge_settings
     from gcseg.runtime import pick_device
     from gcseg.train import check_run_folder
 
     config = load_config(args.config)
+    if args.override:
+        config = merge_settings(config, nested_settings(args.override), "--override")
+        config.validate("--override")
     if args.data is not None:
         config.data.root = str(args.data)
     pick_device(args.device or "cpu")  # a misspelt or absent device, before any work
@@ -190,6 +188,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="training seeds, one run per row and seed (default: 0 1 2)")
     ablate.add_argument("--out", required=True, type=Path, help="results folder")
     ablate.add_argument("--data", type=Path, help="dataset root (overrides data.root)")
+    ablate.add_argument("--override", action="append", type=parse_setting, metavar="KEY=VALUE",
+                        help="override a setting of the config, e.g. "
+                             "model.weights=runs/x/foundation.pt (repeatable)")
     ablate.add_argument("--device", help="cpu, cuda ... (default: cpu)")
     ablate.add_argument("--jobs", type=count(1), default=1, help="runs trained in parallel")
     ablate.add_argument("--threads", type=count(1), default=1, help="torch threads per run")
