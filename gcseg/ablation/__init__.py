@@ -1,6 +1,6 @@
 """The paper's ablations (Section IV-C, Tables V-VII), run with one protocol.
 
-    python -m gcseg ablate --table V VI VII --config configs/ablation_synthetic.yaml \\
+    python -m gcseg ablate --table V VI VII --config configs/ablation_foundation.yaml \\
         --seeds 0 1 2 --out results/ablations
 
 An ablation changes one switch and keeps everything else: the data, the training budget, the

@@ -6,7 +6,7 @@ Every job a notebook does has a command here, so the same work runs on a server:
     python -m gcseg baseline --davis data/synthetic --out runs/copy-first
     python -m gcseg evaluate --davis data/synthetic --results runs/copy-first
     python -m gcseg demo
-    python -m gcseg ablate --table V --config configs/ablation_synthetic.yaml --out results/abl
+    python -m gcseg ablate --table V --config configs/ablation_foundation.yaml --out results/abl
     python -m gcseg describe --preset tiny
     python -m gcseg bench --quick
 
