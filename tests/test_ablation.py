@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gcseg.ablation import (
+    TABLE_VI_ROWS,
     VARIANT_NAMES,
     Run,
     Scoring,
@@ -64,8 +65,13 @@ def test_plans_switch_one_thing_per_table():
     assert {c.run.pretrain for c in v} == {False}  # Table V: no pre-training, as the paper
     assert {c.scoring for c in v} == {Scoring("2016", True)}
     vi = table_plan("VI", [0], config)
-    assert {c.run for c in vi} == {Run("full", True, 0)}  # one model, search off and on
-    assert [c.scoring.adaptive_search for c in vi] == [False, True]
+    assert {c.run for c in vi} == {Run("full", True, 0)}  # one model, scored five ways
+    assert [c.row for c in vi] == ["off", "on", "on, E(I,0)", "on, tau calibrated",
+                                   "on, E(I,0), tau calibrated"]
+    assert [c.scoring.adaptive_search for c in vi] == [False, True, True, True, True]
+    assert [c.scoring.key for c in vi] == [  # the paper's two rows keep their cached scorings
+        "val-2017-search-off", "val-2017-search-on", "val-2017-search-on-no-mask",
+        "val-2017-search-on-tau-calibrated", "val-2017-search-on-no-mask-tau-calibrated"]
     vii = table_plan("VII", [0, 1], config)
     assert [(c.row, c.run.pretrain, c.run.seed) for c in vii] == [
         ("without", False, 0), ("with", True, 0), ("without", False, 1), ("with", True, 1)]
@@ -85,7 +91,7 @@ def test_run_config_sets_only_the_switches():
 
 def test_tables_hold_every_row_with_mean_std_and_provenance(ablation):
     out, records = ablation
-    for table, rows in (("V", list(VARIANTS)), ("VI", ["off", "on"]),
+    for table, rows in (("V", list(VARIANTS)), ("VI", list(TABLE_VI_ROWS)),
                         ("VII", ["without", "with"])):
         record = json.loads((out / f"{table}.json").read_text())
         assert record == json.loads(json.dumps(records[table]))  # what was returned is on disk
@@ -141,7 +147,7 @@ def test_table_vi_scores_the_dr_and_occ_subset(ablation, bench):
     expected = [name for name in sorted(attributes)
                 if name.startswith("syn-val") and {"DR", "OCC"} <= set(attributes[name])]
     assert subset["sequences"] == expected
-    assert len(subset["rows"]) == (2 if expected else 0)
+    assert len(subset["rows"]) == (len(TABLE_VI_ROWS) if expected else 0)
 
 
 def test_records_name_the_initial_weights(tmp_path):
@@ -167,10 +173,18 @@ def test_table_vi_records_what_the_judgment_module_said(ablation):
     out, records = ablation
     judgment = records["VI"]["judgment"]
     assert judgment["off"] == {"rejection_rate": None, "rejection_rate_std": None,
-                               "median_judgment_score": None, "seeds": 0}
+                               "median_judgment_score": None, "threshold": None, "seeds": 0}
     on = judgment["on"]
     assert on["seeds"] == 2 and 0.0 <= on["rejection_rate"] <= 1.0
     assert -1.0 <= on["median_judgment_score"] <= 1.0
+    assert on["threshold"] == pytest.approx(0.7)  # the config's tau
+    for features in ("prev-mask", "no-mask"):  # tau calibrated on the training split, per run
+        name = "on, tau calibrated" if features == "prev-mask" else "on, E(I,0), tau calibrated"
+        calibrated = [json.loads((out / "runs" / key / f"calibration-{features}.json")
+                                 .read_text()) for key in records["VI"]["provenance"]["runs"]]
+        assert {c["judgment_features"] for c in calibrated} == {features}
+        assert judgment[name]["threshold"] == pytest.approx(
+            sum(c["threshold"] for c in calibrated) / 2)
     runs = records["VI"]["provenance"]["runs"]
     scored = [json.loads(path.read_text())["judgment"]
               for key in runs for path in out.rglob(f"{key}/val-2017-search-on.json")]

@@ -6,8 +6,9 @@ An ablation changes one switch and keeps everything else (Section IV-C):
   each trained *without* simulated pre-training, scored with the objects of a video merged
   into one (the benchmark read as DAVIS-2016).
 - **Table VI** (Adaptive Search): one ``full`` model per seed, trained as the config says,
-  segments the validation videos with the Judgment Module off and on (an inference switch);
-  scored per object (read as DAVIS-2017), on all videos and on the videos carrying both
+  segments the validation videos with the Judgment Module off and on (an inference switch),
+  and on with its other features and a calibrated τ (:data:`TABLE_VI_ROWS`); scored per object
+  (read as DAVIS-2017), on all videos and on the videos carrying both
   disappearance/reappearance (``DR``) and occlusion (``OCC``).
 - **Table VII** (simulated pre-training): ``full`` without and with stage 1 before the same
   video training, scored as Table V.
@@ -30,6 +31,7 @@ __all__ = [
     "PAPER_TABLE_VII",
     "SUBSET_ATTRIBUTES",
     "TABLES",
+    "TABLE_VI_ROWS",
     "VARIANT_NAMES",
     "Cell",
     "Run",
@@ -103,14 +105,35 @@ class Run:
 
 @dataclass(frozen=True)
 class Scoring:
-    """One scoring of a run: the year the benchmark is read as, and the Adaptive Search."""
+    """One scoring of a run: the year the benchmark is read as, the Adaptive Search, and with
+    it the Judgment Module's features (``prev-mask``: E(I_t, M_{t-1}), or ``no-mask``:
+    E(I_t, 0)) and its τ (``None``: ``inference.judgment_threshold``; ``"calibrated"``: the τ
+    :func:`~gcseg.inference.calibrate_threshold` picks for the run's model on the training
+    split)."""
 
     year: str
     adaptive_search: bool
+    judgment_features: str = "prev-mask"
+    threshold: str | None = None
 
     @property
     def key(self) -> str:
-        return f"val-{self.year}-search-{'on' if self.adaptive_search else 'off'}"
+        key = f"val-{self.year}-search-{'on' if self.adaptive_search else 'off'}"
+        if self.judgment_features != "prev-mask":
+            key += f"-{self.judgment_features}"
+        return key + ("-tau-calibrated" if self.threshold == "calibrated" else "")
+
+
+TABLE_VI_ROWS = {
+    "off": Scoring("2017", False),
+    "on": Scoring("2017", True),
+    "on, E(I,0)": Scoring("2017", True, "no-mask"),
+    "on, tau calibrated": Scoring("2017", True, threshold="calibrated"),
+    "on, E(I,0), tau calibrated": Scoring("2017", True, "no-mask", "calibrated"),
+}
+"""Table VI's rows: the paper's two (the search off and on, E(I_t, M_{t-1}), τ from the
+config) and, looked into, the Judgment Module pooling E(I_t, 0) instead and each with τ
+calibrated on the training split."""
 
 
 @dataclass(frozen=True)
@@ -132,8 +155,7 @@ def table_plan(table: str, seeds: Sequence[int], config: GCSegConfig) -> list[Ce
             cells += [Cell("V", v, Run(v, False, seed), Scoring("2016", search)) for v in VARIANTS]
         elif table == "VI":
             run = Run("full", config.train.simulated_pretraining, seed)
-            cells += [Cell("VI", name, run, Scoring("2017", on))
-                      for name, on in (("off", False), ("on", True))]
+            cells += [Cell("VI", name, run, scoring) for name, scoring in TABLE_VI_ROWS.items()]
         elif table == "VII":
             cells += [Cell("VII", name, Run("full", pretrain, seed), Scoring("2016", search))
                       for name, pretrain in (("without", False), ("with", True))]

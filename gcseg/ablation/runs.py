@@ -107,6 +107,21 @@ def initial_weights(weights: str | None) -> dict:
     return {"weights": weights, "file": str(path), "sha256": digest}
 
 
+def _calibrated_threshold(config: GCSegConfig, run_dir: Path, model, features: str,
+                          device: str) -> float:
+    """τ calibrated for the run's model on the training split (cached in the run folder)."""
+    from gcseg.inference import VideoSegmenter, calibrate_threshold
+
+    record = run_dir / f"calibration-{features}.json"
+    if not record.is_file():
+        segmenter = VideoSegmenter.from_config(model, config, device=device,
+                                               judgment_features=features)
+        data = config.data
+        train = DavisDataset(data.root, "2017", data.split, data.resolution)
+        write_json(record, calibrate_threshold(segmenter, train).to_dict())
+    return float(json.loads(record.read_text())["threshold"])
+
+
 def _score_run(config: GCSegConfig, run_dir: Path, scoring: Scoring, device: str) -> dict:
     """Segment the validation split read as ``scoring.year`` and score it (cached)."""
     from gcseg.checkpoint import load_model
@@ -118,10 +133,15 @@ def _score_run(config: GCSegConfig, run_dir: Path, scoring: Scoring, device: str
     results = run_dir / scoring.key
     shutil.rmtree(results, ignore_errors=True)
     model, _ = load_model(run_dir / "checkpoint.pt", device)
-    segmenter = VideoSegmenter.from_config(model, config, device=device,
-                                           adaptive_search=scoring.adaptive_search)
+    options = {"adaptive_search": scoring.adaptive_search,
+               "judgment_features": scoring.judgment_features}
+    if scoring.threshold == "calibrated":
+        options["threshold"] = _calibrated_threshold(config, run_dir, model,
+                                                     scoring.judgment_features, device)
+    segmenter = VideoSegmenter.from_config(model, config, device=device, **options)
     out = _scoring_record(score_split(segmenter, _validation_videos(config, scoring.year),
                                       results))
+    out["judgment"]["threshold"] = segmenter.options.threshold
     write_json(record, out)
     return out
 

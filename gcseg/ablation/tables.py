@@ -88,7 +88,8 @@ def table_record(table: str, cells: list[Cell], records: dict[str, dict], floors
         record["rejected_frames"] = {
             cell.row: records[cell.run.key]["scores"][cell.scoring.key]["rejected_frames"]
             for cell in cells}
-        record["judgment"] = _judgment_by_row(cells, records)
+        record["judgment"] = _judgment_by_row(
+            cells, records, meta["config"]["inference"]["judgment_threshold"])
     if table == "VII":  # what stage 1 read: offline, never the paper's Pascal VOC + MSRA10K
         record["stage_1_stills"] = list(meta["config"]["data"]["still_sources"])
     runs = sorted({cell.run.key for cell in cells})
@@ -97,23 +98,26 @@ def table_record(table: str, cells: list[Cell], records: dict[str, dict], floors
     return record
 
 
-def _judgment_by_row(cells: list[Cell], records: dict[str, dict]) -> dict:
-    """Per row of Table VI: the Judgment Module's rejection rate (mean and std over seeds) and
-    its median score, from the scorings that ran the search (``None`` for the row without
-    it, or for records written before these numbers were kept)."""
+def _judgment_by_row(cells: list[Cell], records: dict[str, dict], tau: float) -> dict:
+    """Per row of Table VI: the Judgment Module's rejection rate (mean and std over seeds), its
+    median score and its τ (mean over seeds; ``tau``, the config's, for scorings recorded
+    without theirs), from the scorings that ran the search (``None`` for the row without it,
+    or for records written before these numbers were kept)."""
     out: dict[str, dict] = {}
     for cell in cells:
         judgment = records[cell.run.key]["scores"][cell.scoring.key].get("judgment")
-        row = out.setdefault(cell.row, {"rates": [], "medians": []})
+        row = out.setdefault(cell.row, {"rates": [], "medians": [], "taus": []})
         if judgment and judgment["rejection_rate"] is not None:
             row["rates"].append(judgment["rejection_rate"])
             row["medians"].append(judgment["median_judgment_score"])
+            row["taus"].append(judgment.get("threshold", tau))
     summary = {}
     for name, row in out.items():
         mean, std = _mean_std(row["rates"]) if row["rates"] else (None, None)
         summary[name] = {"rejection_rate": mean, "rejection_rate_std": std,
                          "median_judgment_score": (statistics.median(row["medians"])
                                                    if row["medians"] else None),
+                         "threshold": statistics.fmean(row["taus"]) if row["taus"] else None,
                          "seeds": len(row["rates"])}
     return summary
 
@@ -282,9 +286,10 @@ def summary_markdown(records: dict[str, dict]) -> str:
             lines += [f"Videos with {name} ({len(subset['sequences'])}):", ""]
             lines += _row_lines(subset["rows"], {}, None) + [""]
             lines += _claim_lines(record, name) + [""]
-        notes = [f"- Judgment Module, row {row}: {100 * said['rejection_rate']:.1f} % of previous "
-                 f"masks rejected (± {100 * said['rejection_rate_std']:.1f} over seeds), median "
-                 f"score {said['median_judgment_score']:.3f}"
+        notes = [f"- Judgment Module, row {row}: τ {said.get('threshold') or float('nan'):.3f}, "
+                 f"{100 * said['rejection_rate']:.1f} % of previous masks rejected (± "
+                 f"{100 * said['rejection_rate_std']:.1f} over seeds), median score "
+                 f"{said['median_judgment_score']:.3f}"
                  for row, said in record.get("judgment", {}).items()
                  if said["rejection_rate"] is not None]
         if "stage_1_stills" in record:
