@@ -155,6 +155,12 @@ def _std(value: float | None) -> str:
     return "  - " if value is None or value != value else f"{value:<3.1f}"
 
 
+def _floors_line(floors: dict) -> str:
+    """The trivial floors of a record in one line (J&F, percent)."""
+    return "floors on the same videos (J&F): " + ", ".join(
+        f"{name} {values['J&F']:.1f}" for name, values in floors.items())
+
+
 def format_record(record: dict) -> str:
     """A printable table of one table record: mean ± std over seeds, and the paper."""
     lines = [f"Table {record['table']} (percent; mean ± std over seeds)",
@@ -169,8 +175,7 @@ def format_record(record: dict) -> str:
             cells = "".join(f"{row[m]:>8.1f} ± {_std(row[m + '_std'])}" for m in ("J", "F", "J&F"))
             paper = record["paper"].get(row["name"], {}).get("J&F", float("nan"))
             lines.append(f"{row['name']:<12}{cells}{paper:>11.1f}")
-    floors = ", ".join(f"{m} {v['J&F']:.1f}" for m, v in record["floors"].items())
-    lines.append(f"floors on the same videos (J&F): {floors}")
+    lines.append(_floors_line(record["floors"]))
     return "\n".join(lines)
 
 
@@ -279,15 +284,15 @@ def summary_markdown(records: dict[str, dict]) -> str:
         floors = record["floors"]
         lines += [f"## {_TITLES[table]}", ""]
         lines += _row_lines(record["rows"], record["paper"], floors["copy-first"]["J&F"])
-        lines += ["", "floors on the same videos (J&F): " + ", ".join(
-            f"{name} {values['J&F']:.1f}" for name, values in floors.items()), ""]
+        lines += ["", _floors_line(floors), ""]
         lines += _claim_lines(record) + [""]
         for name, subset in record.get("subsets", {}).items():
             lines += [f"Videos with {name} ({len(subset['sequences'])}):", ""]
             lines += _row_lines(subset["rows"], {}, None) + [""]
             lines += _claim_lines(record, name) + [""]
-        notes = [f"- Judgment Module, row {row}: τ {said.get('threshold') or float('nan'):.3f}, "
-                 f"{100 * said['rejection_rate']:.1f} % of previous masks rejected (± "
+        notes = [f"- Judgment Module, row {row}: "
+                 + ("" if said.get("threshold") is None else f"τ {said['threshold']:.3f}, ")
+                 + f"{100 * said['rejection_rate']:.1f} % of previous masks rejected (± "
                  f"{100 * said['rejection_rate_std']:.1f} over seeds), median score "
                  f"{said['median_judgment_score']:.3f}"
                  for row, said in record.get("judgment", {}).items()
