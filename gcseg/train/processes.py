@@ -85,3 +85,11 @@ class Processes:
         """Wait for every process (no-op in one)."""
         if self.distributed:
             dist.barrier()
+
+    def close(self) -> None:
+        """Leave the process group, at the end of the run in every process (no-op in one).
+
+        A process that exits while still in the group leaves gloo's threads to the interpreter's
+        teardown, which can abort it ("terminate called without an active exception")."""
+        if self.distributed and dist.is_initialized():
+            dist.destroy_process_group()

@@ -461,6 +461,9 @@ def train(config: GCSegConfig, out_dir: str | os.PathLike, resume: bool = False,
     if int(os.environ.get("RANK", "0")) == 0:
         check_run_folder(out_dir, config=None if resume else config)
     trainer = Trainer(config, out_dir, device=device, progress=progress)
-    if resume:
-        trainer.resume()
-    return trainer.run(limits)
+    try:
+        if resume:
+            trainer.resume()
+        return trainer.run(limits)
+    finally:
+        trainer.processes.close()
