@@ -213,7 +213,7 @@ def test_summaries_replace_select_and_count_their_rows():
     assert base.nbytes() == sum(t.numel() * t.element_size() for t in base.tensors())
 
 
-def test_frame_features_are_replaced_and_repeated_as_new_objects():
+def test_frame_features_are_replaced_and_expanded_as_new_objects():
     torch.manual_seed(0)
     model = GCSeg(small_config("full")).eval()
     img_t, prev, _, _, _ = pair(2, (64, 96))
@@ -226,8 +226,6 @@ def test_frame_features_are_replaced_and_repeated_as_new_objects():
         torch.testing.assert_close(mixed[level][0], kept[level][0])
         torch.testing.assert_close(mixed[level][1], again[level][0])
         torch.testing.assert_close(features[level], kept[level])  # the original is unchanged
-    assert features.repeat(3).batch_size == 6
-    torch.testing.assert_close(features.repeat(3)["res3"][4:], features["res3"])
     assert features.map(lambda t: t[:1]).expand(4).batch_size == 4
     with pytest.raises(TypeError):
         features.levels["res3"] = features["res2"]  # read-only mapping

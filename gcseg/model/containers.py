@@ -3,7 +3,7 @@ intermediates of a prediction and the outputs of the training forward (eq. 3).
 
 - :class:`FrameFeatures`: the Feature Extractor's levels for a batch of frames, read-only; new
   values come back as new objects (:meth:`~FrameFeatures.replace_rows`,
-  :meth:`~FrameFeatures.repeat`, :meth:`~FrameFeatures.expand`, :meth:`~FrameFeatures.map`).
+  :meth:`~FrameFeatures.expand`, :meth:`~FrameFeatures.map`).
 - :class:`ReferenceSummary`: what a reference frame contributes at inference, O(C) numbers a
   row; it selects, stacks, replaces and counts its own rows.
 - :class:`Internals`: the intermediates the notebooks draw (Section III-A-3 to III-A-5).
@@ -148,10 +148,6 @@ class FrameFeatures(Mapping):
     def expand(self, batch: int) -> FrameFeatures:
         """Broadcast batch-1 features to ``batch`` rows (views, no copy)."""
         return self.map(lambda t: t.expand(batch, *t.shape[1:]))
-
-    def repeat(self, times: int) -> FrameFeatures:
-        """All rows ``times`` over, one block after the other: (B, ...) -> (times * B, ...)."""
-        return self.map(lambda t: torch.cat([t] * times))
 
     def replace_rows(self, rows: Tensor, other: FrameFeatures) -> FrameFeatures:
         """A copy whose rows ``rows`` (a bool (B,) mask or a tensor of indices) are those of
