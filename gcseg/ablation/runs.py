@@ -15,7 +15,7 @@ import shutil
 import statistics
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -146,9 +146,9 @@ def _score_run(config: GCSegConfig, run_dir: Path, scoring: Scoring, device: str
     return out
 
 
-def _do_run(config: GCSegConfig, run: Run, scorings: list[Scoring], run_dir: Path,
-            device: str, threads: int) -> dict:
-    """Train ``run`` (unless finished) and score it each way; returns its record."""
+def _train_run(config: GCSegConfig, run: Run, run_dir: Path, device: str,
+               threads: int) -> dict:
+    """Train ``run`` (unless finished); returns its record, its scores still to come."""
     from gcseg.train import train
 
     torch.set_num_threads(threads)
@@ -163,27 +163,68 @@ def _do_run(config: GCSegConfig, run: Run, scorings: list[Scoring], run_dir: Pat
             shutil.rmtree(run_dir, ignore_errors=True)  # another configuration
             train(config, run_dir, device=device, progress=False)
     summary = json.loads((run_dir / "summary.json").read_text())
-    scores = {s.key: _score_run(config, run_dir, s, device) for s in scorings}
     return {"key": run.key, "train_seconds": summary["seconds"], "steps": summary["step"],
-            "train_commit": summary.get("commit"), "scores": scores,
+            "train_commit": summary.get("commit"), "scores": {},
             "wall_seconds": time.perf_counter() - started}
+
+
+def _score_group(config: GCSegConfig, run: Run, scorings: list[Scoring], run_dir: Path,
+                 device: str, threads: int) -> tuple[dict, float]:
+    """Score the trained ``run`` each way of ``scorings``; ``({key: score}, wall seconds)``."""
+    torch.set_num_threads(threads)
+    config = run_config(config, run)
+    started = time.perf_counter()
+    scores = {s.key: _score_run(config, run_dir, s, device) for s in scorings}
+    return scores, time.perf_counter() - started
+
+
+def _scoring_groups(scorings: set[Scoring]) -> list[list[Scoring]]:
+    """The scorings of one run in groups that can run side by side: those that calibrate τ
+    for the same Judgment features share the calibration, so they go together."""
+    groups: dict[str, list[Scoring]] = {}
+    for scoring in sorted(scorings, key=lambda s: s.key):
+        shared = (f"calibration-{scoring.judgment_features}"
+                  if scoring.threshold == "calibrated" else scoring.key)
+        groups.setdefault(shared, []).append(scoring)
+    return list(groups.values())
 
 
 def _do_runs(config: GCSegConfig, cells: list[Cell], out_dir: Path, device: str,
              workers: Workers) -> dict[str, dict]:
-    """Train and score every run the ``cells`` need (each once); ``{run key: record}``."""
+    """Train and score every run the ``cells`` need (each once); ``{run key: record}``.
+
+    With several jobs, a run's scorings are queued as soon as it is trained and share the
+    processes with the runs still training, so no process idles while another has work."""
     wanted: dict[Run, set[Scoring]] = {}
     for cell in cells:
         wanted.setdefault(cell.run, set()).add(cell.scoring)
-    arguments = [(config, run, sorted(scorings, key=lambda s: s.key),
-                  out_dir / "runs" / run.key, device, workers.threads)
-                 for run, scorings in wanted.items()]
-    if workers.jobs > 1:
-        with ProcessPoolExecutor(workers.jobs, mp_context=get_context("spawn")) as pool:
-            done = list(pool.map(_do_run, *zip(*arguments, strict=True)))
-    else:
-        done = [_do_run(*args) for args in arguments]
-    return {record["key"]: record for record in done}
+    folders = {run: out_dir / "runs" / run.key for run in wanted}
+    records: dict[str, dict] = {}
+
+    def add(run: Run, scored: tuple[dict, float]) -> None:
+        records[run.key]["scores"].update(scored[0])
+        records[run.key]["wall_seconds"] += scored[1]
+
+    if workers.jobs == 1:
+        for run, scorings in wanted.items():
+            records[run.key] = _train_run(config, run, folders[run], device, workers.threads)
+            for group in _scoring_groups(scorings):
+                add(run, _score_group(config, run, group, folders[run], device,
+                                      workers.threads))
+        return records
+    with ProcessPoolExecutor(workers.jobs, mp_context=get_context("spawn")) as pool:
+        training = {pool.submit(_train_run, config, run, folders[run], device,
+                                workers.threads): run for run in wanted}
+        scoring = []
+        for trained in as_completed(training):
+            run = training[trained]
+            records[run.key] = trained.result()
+            scoring += [(run, pool.submit(_score_group, config, run, group, folders[run],
+                                          device, workers.threads))
+                        for group in _scoring_groups(wanted[run])]
+        for run, scored in scoring:
+            add(run, scored.result())
+    return {run.key: records[run.key] for run in wanted}
 
 
 # --------------------------------------------------------------------------- floors
