@@ -127,6 +127,12 @@ def test_summary_sets_out_every_table_from_its_record(ablation):
             assert (f"| {claim['better']} > {claim['worse']} | {claim['paper']:+.1f} | "
                     f"{claim['mean']:+.1f}") in summary
     assert records["V"]["provenance"]["commit"] in summary
+    rows = records["VI"]["rows"]  # Table VI's further rows, each paired with "off"
+    further = [row["name"] for row in rows if row["name"] not in ("off", "on")]
+    assert further and "further row against off" in summary
+    for name in further:
+        mean, _, _ = paired_difference(rows, name, "off")
+        assert f"| {name} | {mean:+.1f} ± " in summary
 
 
 def test_shared_runs_are_trained_once(ablation):

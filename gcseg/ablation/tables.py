@@ -274,22 +274,41 @@ def _claim_lines(record: dict, subset: str | None = None) -> list[str]:
     return lines
 
 
+def _further_lines(record: dict, subset: str | None = None) -> list[str]:
+    """The rows the paper does not have (Table VI's looks into the Judgment Module), each
+    against the table's first row as paired differences: what they change, not a claim."""
+    rows = record["rows"] if subset is None else record["subsets"][subset]["rows"]
+    first = rows[0]["name"]
+    extra = [row["name"] for row in rows[1:] if row["name"] not in PAPER_TABLES[record["table"]]]
+    if not extra:
+        return []
+    lines = [f"| further row against {first} (not a claim of the paper) | here: mean ± std "
+             "(per seed) | verdict |", "|---|---|---|"]
+    for name in extra:
+        mean, std, diffs = paired_difference(rows, name, first)
+        seeds = ", ".join(f"{d:+.1f}" for d in diffs)
+        lines.append(f"| {name} | {mean:+.1f} ± {_std(std).strip()} ({seeds}) | "
+                     f"{verdict(mean, std, len(diffs))} |")
+    return lines + [""]
+
+
 def summary_markdown(records: dict[str, dict]) -> str:
     """``{table: record}`` as one markdown page, written by ``ablate`` as ``summary.md``: per
     table, each row's J&F (percent, mean ± std over seeds) against the ``copy-first`` floor
     on the same videos and the paper's, then each of the paper's claims as paired differences
-    with its :func:`verdict`, then what the records name (weights, commit, device, wall time)."""
+    with its :func:`verdict` (and each row the paper does not have against the table's first
+    row), then what the records name (weights, commit, device, wall time)."""
     lines = ["# Ablation tables (written by `python -m gcseg ablate`; do not edit)", ""]
     for table, record in records.items():
         floors = record["floors"]
         lines += [f"## {_TITLES[table]}", ""]
         lines += _row_lines(record["rows"], record["paper"], floors["copy-first"]["J&F"])
         lines += ["", _floors_line(floors), ""]
-        lines += _claim_lines(record) + [""]
+        lines += _claim_lines(record) + [""] + _further_lines(record)
         for name, subset in record.get("subsets", {}).items():
             lines += [f"Videos with {name} ({len(subset['sequences'])}):", ""]
             lines += _row_lines(subset["rows"], {}, None) + [""]
-            lines += _claim_lines(record, name) + [""]
+            lines += _claim_lines(record, name) + [""] + _further_lines(record, name)
         notes = [f"- Judgment Module, row {row}: "
                  + ("" if said.get("threshold") is None else f"τ {said['threshold']:.3f}, ")
                  + f"{100 * said['rejection_rate']:.1f} % of previous masks rejected (± "
