@@ -205,6 +205,10 @@ def test_a_second_run_reuses_the_trained_models(ablation, bench):
     again = run_ablation(_config(bench), ["V"], [0, 1], out)
     assert checkpoint.stat().st_mtime_ns == before
     assert again["V"]["rows"] == records["V"]["rows"]
+    # summary.md names what produced each table: the re-run of V apart from VI and VII
+    provenance = (out / "summary.md").read_text().split("## Provenance")[1]
+    assert "\nTable V:\n" in provenance and "\nTables VI, VII:\n" in provenance
+    assert provenance.count("- command: ") == 2
 
 
 def _seed_scores(record: dict, seed: int) -> dict[str, float]:

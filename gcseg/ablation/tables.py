@@ -320,14 +320,28 @@ def summary_markdown(records: dict[str, dict]) -> str:
             notes.append(f"- Stage-1 stills: {', '.join(record['stage_1_stills'])}")
         lines += notes + ([""] if notes else [])
     if records:
-        prov = next(iter(records.values()))["provenance"]
+        lines += ["## Provenance", ""] + _provenance_lines(records)
+    return "\n".join(lines)
+
+
+def _provenance_lines(records: dict[str, dict]) -> list[str]:
+    """What produced the records: one block per command run (tables written by one
+    ``ablate`` share it; a table re-run later gets its own)."""
+    runs: dict[tuple, list[str]] = {}
+    for table, record in records.items():
+        prov = record["provenance"]
+        runs.setdefault((prov["command"], prov["commit"], prov["wall_seconds"]), []).append(table)
+    lines = []
+    for tables in runs.values():
+        prov = records[tables[0]]["provenance"]
         weights = prov.get("initial_weights", {})
         digest = f", SHA-256 {weights['sha256'][:16]}…" if "sha256" in weights else ""
-        lines += ["## Provenance", "",
+        heading = f"Table{'s' if len(tables) > 1 else ''} {', '.join(tables)}"
+        lines += [f"{heading}:", "",
                   f"- command: `{prov['command']}`",
                   f"- initial weights: {weights.get('weights')}{digest}",
                   f"- seeds {prov['seeds']}; commit {prov['commit']}; {prov['device']} "
                   f"({prov['device_name']}), torch {prov['torch']}; {prov['jobs']} jobs of "
                   f"{prov['threads_per_job']} thread(s); {prov['wall_seconds'] / 60:.0f} minutes "
                   "of wall time", ""]
-    return "\n".join(lines)
+    return lines
