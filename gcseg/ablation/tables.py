@@ -162,22 +162,24 @@ def _floors_line(floors: dict) -> str:
 
 
 def format_record(record: dict) -> str:
-    """A printable table of one table record: mean ± std over seeds, and the paper."""
-    lines = [f"Table {record['table']} (percent; mean ± std over seeds)",
-             f"{'row':<12}{'J':>14}{'F':>14}{'J&F':>14}{'paper J&F':>11}"]
+    """A printable table of one table record: mean ± std over seeds, and the paper (blank for
+    the rows the paper does not have)."""
     groups = [("", record["rows"])] + [
         (f"videos with {name}: ", subset["rows"])
         for name, subset in record.get("subsets", {}).items()]
+    width = max(12, *(len(row["name"]) + 2 for _, rows in groups for row in rows))
+    lines = [f"Table {record['table']} (percent; mean ± std over seeds)",
+             f"{'row':<{width}}{'J':>14}{'F':>14}{'J&F':>14}{'paper J&F':>11}"]
     for prefix, rows in groups:
         if prefix:
             lines.append(prefix)
         for row in rows:
             cells = "".join(f"{row[m]:>8.1f} ± {_std(row[m + '_std'])}" for m in ("J", "F", "J&F"))
-            paper = record["paper"].get(row["name"], {}).get("J&F", float("nan"))
-            lines.append(f"{row['name']:<12}{cells}{paper:>11.1f}")
+            paper = record["paper"].get(row["name"], {}).get("J&F")
+            lines.append(f"{row['name']:<{width}}{cells}"
+                         f"{'' if paper is None else f'{paper:.1f}':>11}")
     lines.append(_floors_line(record["floors"]))
     return "\n".join(lines)
-
 
 
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:
